@@ -1,0 +1,16 @@
+//! Schema migrations, applied by the server at start and by `salon migrate`.
+//! One set of migrations for SQLite and PostgreSQL; backend-specific DDL lives inside a
+//! migration, behind a check of the backend.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_accounts::Migration)]
+    }
+}

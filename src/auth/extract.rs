@@ -1,0 +1,109 @@
+//! Who is calling, and whether their role may use an endpoint. The role rule is part of the
+//! handler's signature: `RequireRole<Admin>` cannot be forgotten inside a function body.
+
+use std::marker::PhantomData;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::{header, request::Parts};
+use uuid::Uuid;
+
+use super::Role;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::users::store as users_store;
+
+/// An authenticated, active user. The role comes from the database on every request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: Uuid,
+    pub role: Role,
+    pub email: String,
+    pub full_name: String,
+}
+
+impl CurrentUser {
+    pub fn is(&self, role: Role) -> bool {
+        self.role == role
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(user.clone());
+        }
+        let token = bearer_token(parts).ok_or(ApiError::Unauthorized("a bearer token is required"))?;
+        let user = authenticate(state, token).await?;
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+/// Public endpoints that show more to some roles: no token is anonymous, a bad token is
+/// still a 401 (the caller should know their token is wrong).
+impl OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, ApiError> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Ok(None);
+        }
+        <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await.map(Some)
+    }
+}
+
+async fn authenticate(state: &AppState, token: &str) -> Result<CurrentUser, ApiError> {
+    let claims = state.jwt.verify(token).ok_or(ApiError::Unauthorized("the token is invalid or expired"))?;
+    let user = users_store::find_by_id(&state.db, claims.sub)
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or(ApiError::Unauthorized("the account is inactive or no longer exists"))?;
+    let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("user {} has unknown role", user.id))?;
+    Ok(CurrentUser { id: user.id, role, email: user.email, full_name: user.full_name })
+}
+
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// A set of roles allowed to call an endpoint.
+pub trait Allowed: Send + Sync + 'static {
+    const ROLES: &'static [Role];
+}
+
+/// Admins only.
+pub struct Admin;
+impl Allowed for Admin {
+    const ROLES: &'static [Role] = &[Role::Admin];
+}
+
+/// Staff members and admins.
+pub struct StaffOrAdmin;
+impl Allowed for StaffOrAdmin {
+    const ROLES: &'static [Role] = &[Role::Staff, Role::Admin];
+}
+
+/// Any signed-in user.
+pub struct AnyRole;
+impl Allowed for AnyRole {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Staff, Role::Client];
+}
+
+/// An authenticated user whose role is in `R`: 401 without a valid token, 403 otherwise.
+pub struct RequireRole<R: Allowed>(pub CurrentUser, pub PhantomData<R>);
+
+impl<R: Allowed> FromRequestParts<AppState> for RequireRole<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        if !R::ROLES.contains(&user.role) {
+            return Err(ApiError::Forbidden("your role may not use this endpoint"));
+        }
+        Ok(RequireRole(user, PhantomData))
+    }
+}

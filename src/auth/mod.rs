@@ -1,0 +1,41 @@
+//! Authentication and authorization: passwords, tokens, the role extractors, and the
+//! database-backed login throttle.
+
+pub mod extract;
+pub mod jwt;
+pub mod password;
+pub mod throttle;
+
+pub use extract::{Admin, AnyRole, CurrentUser, RequireRole, StaffOrAdmin};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What a user may do. Registration creates clients; admins create staff and change roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Staff,
+    Client,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Staff => "staff",
+            Role::Client => "client",
+        }
+    }
+
+    /// Parses the stored form; the column has a CHECK constraint, so anything else is corruption.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "staff" => Some(Role::Staff),
+            "client" => Some(Role::Client),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Argon2id password hashing, off the async runtime (it is deliberately slow).
+
+use anyhow::Context;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use std::sync::LazyLock;
+
+/// A hash of a random password, verified against when the email is unknown so that a login
+/// for an unknown account takes as long as one with a wrong password.
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(b"decoy password never used", &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+/// Hashes with Argon2id (the `argon2` crate's default: m=19 MiB, t=2, p=1).
+///
+/// # Errors
+/// Only if the hasher itself fails or the blocking pool is gone.
+pub async fn hash(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+    })
+    .await
+    .context("hashing task failed")?
+}
+
+/// Whether `password` matches `stored`; `None` compares against a decoy and returns false.
+///
+/// # Errors
+/// Only if the blocking pool is gone.
+pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let known = stored.is_some();
+        let encoded = stored.unwrap_or_else(|| DECOY_HASH.clone());
+        let ok = PasswordHash::new(&encoded)
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false);
+        known && ok
+    })
+    .await
+    .context("verification task failed")
+}

@@ -1,0 +1,71 @@
+//! Connecting by URL scheme, migrations, and the per-backend connection settings.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ActiveValue::Set, ConnectOptions, Database, DatabaseConnection, DbBackend, EntityTrait};
+
+use crate::entity::app_secrets;
+
+/// Opens a pool for `sqlite://...` or `postgres://...`.
+///
+/// SQLite gets WAL (readers never block the single writer), a busy timeout so that writers
+/// queue instead of failing, and foreign keys on.
+///
+/// # Errors
+/// When the database cannot be reached or opened.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        opts.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    } else {
+        opts.max_connections(16).min_connections(1);
+    }
+    Database::connect(opts)
+        .await
+        .with_context(|| format!("cannot open database {}", crate::config::redact_url(url)))
+}
+
+/// Applies every pending migration.
+///
+/// # Errors
+/// When a migration fails; the message names it.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("failed to apply migrations")
+}
+
+pub fn is_sqlite(db: &DatabaseConnection) -> bool {
+    db.get_database_backend() == DbBackend::Sqlite
+}
+
+/// Returns the secret named `name`, generating and storing it on first use. Every process
+/// sharing the database reads the same value (the first insert wins).
+///
+/// # Errors
+/// On database failure.
+pub async fn load_or_create_secret(db: &DatabaseConnection, name: &str) -> anyhow::Result<String> {
+    use base64::Engine;
+    use rand::RngCore;
+    if let Some(row) = app_secrets::Entity::find_by_id(name).one(db).await? {
+        return Ok(row.value);
+    }
+    let mut bytes = [0u8; 48];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let fresh = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes);
+    app_secrets::Entity::insert(app_secrets::ActiveModel { name: Set(name.to_owned()), value: Set(fresh) })
+        .on_conflict_do_nothing_on([app_secrets::Column::Name])
+        .exec(db)
+        .await
+        .context("failed to store generated secret")?;
+    let row = app_secrets::Entity::find_by_id(name).one(db).await?.context("generated secret vanished")?;
+    Ok(row.value)
+}

@@ -1,0 +1,208 @@
+//! Extractors whose every rejection comes back as the API's problem+json, and which validate
+//! what they parse (garde) so handlers only ever see valid input.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{StatusCode, header, request::Parts};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// A JSON body, parsed and validated. Malformed JSON is a 400, a body of the wrong type a 415,
+/// an oversized one a 413, and wrong types, missing fields, NUL characters or rule violations
+/// a 422 naming the fields.
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + garde::Validate<Context = ()>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !has_content_type(req.headers(), is_json) {
+            return Err(ApiError::UnsupportedMediaType("expected Content-Type: application/json".into()));
+        }
+        let bytes = read_body(req, state).await?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// A JSON body or an OAuth2 form (`application/x-www-form-urlencoded`), as the login endpoint
+/// accepts both; `F` converts into `T`.
+pub struct JsonOrForm<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonOrForm<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + garde::Validate<Context = ()> + FormInput,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if has_content_type(req.headers(), is_json) {
+            let bytes = read_body(req, state).await?;
+            return parse_json(&bytes).map(JsonOrForm);
+        }
+        if has_content_type(req.headers(), |m| m == "application/x-www-form-urlencoded") {
+            let bytes = read_body(req, state).await?;
+            if bytes.contains(&0) || contains_encoded_nul(&bytes) {
+                return Err(ApiError::field("body", "must not contain NUL characters"));
+            }
+            let form: T::Form = serde_urlencoded::from_bytes(&bytes)
+                .map_err(|e| ApiError::Validation(vec![FieldError::new("body", e.to_string())]))?;
+            let value = T::from_form(form);
+            validate(&value)?;
+            return Ok(JsonOrForm(value));
+        }
+        Err(ApiError::UnsupportedMediaType(
+            "expected Content-Type: application/json or application/x-www-form-urlencoded".into(),
+        ))
+    }
+}
+
+/// A body type that can also arrive as a urlencoded form of another shape.
+pub trait FormInput {
+    type Form: DeserializeOwned;
+    fn from_form(form: Self::Form) -> Self;
+}
+
+/// Query parameters, parsed and validated; anything wrong is a 422 naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + garde::Validate<Context = ()>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let raw = parts.uri.query().unwrap_or_default();
+        if contains_encoded_nul(raw.as_bytes()) {
+            return Err(ApiError::field("query", "must not contain NUL characters"));
+        }
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+        let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = match e.path().to_string() {
+                p if p == "." => "query".to_string(),
+                p => p,
+            };
+            ApiError::Validation(vec![FieldError::new(field, e.into_inner().to_string())])
+        })?;
+        validate(&value)?;
+        Ok(Query(value))
+    }
+}
+
+/// A path parameter; a malformed id (not a UUID) is a 422 naming it.
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(rejection) => Err(ApiError::Validation(vec![FieldError::new(
+                "path",
+                format!("invalid path parameter: {}", rejection.body_text()),
+            )])),
+        }
+    }
+}
+
+fn has_content_type(headers: &axum::http::HeaderMap, accept: impl Fn(&str) -> bool) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| accept(m.trim().to_ascii_lowercase().as_str()))
+        .unwrap_or(false)
+}
+
+fn is_json(mime: &str) -> bool {
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest(rejection.body_text())
+        }
+    })
+}
+
+fn parse_json<T>(bytes: &[u8]) -> Result<T, ApiError>
+where
+    T: DeserializeOwned + garde::Validate<Context = ()>,
+{
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    let mut nul_fields = Vec::new();
+    find_nul_strings(&value, String::new(), &mut nul_fields);
+    if !nul_fields.is_empty() {
+        return Err(ApiError::Validation(
+            nul_fields.into_iter().map(|f| FieldError::new(f, "must not contain NUL characters")).collect(),
+        ));
+    }
+    let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = match e.path().to_string() {
+            p if p == "." => "body".to_string(),
+            p => p,
+        };
+        ApiError::Validation(vec![FieldError::new(field, e.into_inner().to_string())])
+    })?;
+    validate(&parsed)?;
+    Ok(parsed)
+}
+
+/// Runs the garde rules and lists every failing field.
+pub fn validate<T: garde::Validate<Context = ()>>(value: &T) -> Result<(), ApiError> {
+    value.validate().map_err(|report| {
+        ApiError::Validation(
+            report
+                .iter()
+                .map(|(path, error)| {
+                    let field = path.to_string();
+                    FieldError::new(if field.is_empty() { "body".into() } else { field }, error.message())
+                })
+                .collect(),
+        )
+    })
+}
+
+/// NUL is legal JSON (`\u0000`) but no text column should hold it (PostgreSQL refuses it).
+fn find_nul_strings(value: &serde_json::Value, path: String, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => {
+            out.push(if path.is_empty() { "body".into() } else { path })
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_nul_strings(item, format!("{path}[{i}]"), out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                if key.contains('\0') {
+                    out.push(if path.is_empty() { "body".into() } else { path.clone() });
+                }
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                find_nul_strings(item, child, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn contains_encoded_nul(raw: &[u8]) -> bool {
+    raw.windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+}

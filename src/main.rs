@@ -1,0 +1,102 @@
+//! `salon`: serve (default), migrate, create-admin.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use salon::{config::Config, db, state::AppState, telemetry, users};
+
+#[derive(Parser)]
+#[command(name = "salon", version, about = "Salon management backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the HTTP server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an admin account.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "Administrator")]
+        full_name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    telemetry::init_tracing();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let config = Config::from_env()?;
+    let db = db::connect(&config.database_url).await?;
+    db::migrate(&db).await?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            println!("migrations applied to {}", salon::config::redact_url(&config.database_url));
+            Ok(())
+        }
+        Command::CreateAdmin { email, password, full_name } => {
+            let admin = users::service::create_admin(&db, &email, &password, &full_name).await?;
+            println!("admin {} created ({})", admin.email, admin.id);
+            Ok(())
+        }
+        Command::Serve => serve(config, db, started).await,
+    }
+}
+
+async fn serve(config: Config, db: sea_orm::DatabaseConnection, started: Instant) -> anyhow::Result<()> {
+    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
+        if users::service::ensure_admin(&db, email, password).await.context("SALON_ADMIN_EMAIL")? {
+            tracing::info!(%email, "created the first admin from SALON_ADMIN_EMAIL");
+        }
+    }
+    let addr = format!("{}:{}", config.host, config.port);
+    let state = AppState::new(db, config).await?;
+    let listener =
+        tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tracing::info!(ready_in_ms = started.elapsed().as_millis() as u64, "listening on {base}");
+    println!(
+        "salon is listening on {base}\n  API docs: {base}/docs  (Redoc: {base}/redoc, spec: {base}/openapi.json)"
+    );
+    let app = salon::app(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,102 @@
+//! Settings as the API shows them, and the validated update.
+
+use chrono::{DateTime, Utc};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::entity::settings;
+use crate::model::not_blank;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingsView {
+    #[schema(example = "My Salon")]
+    pub name: String,
+    /// IANA time zone in which working hours, dates and the slot grid are read.
+    #[schema(example = "Europe/Lisbon")]
+    pub timezone: String,
+    /// ISO 4217 code; all `price_cents` are in its smallest unit.
+    #[schema(example = "EUR")]
+    pub currency: String,
+    /// Bookings start on multiples of this from local midnight.
+    pub slot_interval_minutes: i32,
+    /// How soon a booking may start, from now.
+    pub min_lead_minutes: i32,
+    /// How far ahead bookings may be made.
+    pub max_advance_days: i32,
+    /// Clients may not cancel or reschedule within this many hours of the start.
+    pub cancellation_window_hours: i32,
+    /// New bookings start `pending` until staff confirm them.
+    pub require_approval: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<settings::Model> for SettingsView {
+    fn from(s: settings::Model) -> Self {
+        SettingsView {
+            name: s.name,
+            timezone: s.timezone,
+            currency: s.currency,
+            slot_interval_minutes: s.slot_interval_minutes,
+            min_lead_minutes: s.min_lead_minutes,
+            max_advance_days: s.max_advance_days,
+            cancellation_window_hours: s.cancellation_window_hours,
+            require_approval: s.require_approval,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// Any subset of the settings; omitted fields keep their value.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSettingsRequest {
+    #[garde(inner(length(chars, min = 1, max = 200), custom(not_blank)))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    /// An IANA time zone name such as `America/New_York`.
+    #[garde(inner(length(max = 64), custom(iana_timezone)))]
+    #[schema(example = "America/New_York")]
+    pub timezone: Option<String>,
+    /// An ISO 4217 currency code such as `USD`.
+    #[garde(inner(length(min = 3, max = 3), custom(iso_currency_code)))]
+    #[schema(example = "USD", min_length = 3, max_length = 3)]
+    pub currency: Option<String>,
+    /// 5 to 240, and a divisor of a day (1440): 5, 10, 15, 20, 30, 60, ...
+    #[garde(inner(range(min = 5, max = 240), custom(divides_a_day)))]
+    #[schema(minimum = 5, maximum = 240)]
+    pub slot_interval_minutes: Option<i32>,
+    /// 0 to 43200 (30 days).
+    #[garde(inner(range(min = 0, max = 43_200)))]
+    #[schema(minimum = 0, maximum = 43200)]
+    pub min_lead_minutes: Option<i32>,
+    /// 1 to 730.
+    #[garde(inner(range(min = 1, max = 730)))]
+    #[schema(minimum = 1, maximum = 730)]
+    pub max_advance_days: Option<i32>,
+    /// 0 to 720.
+    #[garde(inner(range(min = 0, max = 720)))]
+    #[schema(minimum = 0, maximum = 720)]
+    pub cancellation_window_hours: Option<i32>,
+    #[garde(skip)]
+    pub require_approval: Option<bool>,
+}
+
+fn iana_timezone(value: &str, _: &()) -> garde::Result {
+    value.parse::<chrono_tz::Tz>().map(|_| ()).map_err(|_| garde::Error::new("is not an IANA time zone name"))
+}
+
+fn iso_currency_code(value: &str, _: &()) -> garde::Result {
+    match iso_currency::Currency::from_code(value) {
+        Some(_) => Ok(()),
+        None => Err(garde::Error::new("is not an ISO 4217 currency code")),
+    }
+}
+
+fn divides_a_day(value: &i32, _: &()) -> garde::Result {
+    if *value > 0 && 1440 % value == 0 {
+        Ok(())
+    } else {
+        Err(garde::Error::new("must divide a day (1440 minutes) evenly"))
+    }
+}

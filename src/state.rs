@@ -1,0 +1,39 @@
+//! What every handler can reach: the database, the configuration and the token keys.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Config;
+use crate::telemetry::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub jwt: Arc<JwtKeys>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Builds the state on an open, migrated database. Without a configured `JWT_SECRET`, the
+    /// key is generated once and kept in the database, so that every process agrees on it.
+    ///
+    /// # Errors
+    /// When the generated secret cannot be stored or read.
+    pub async fn new(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+        let secret = match &config.jwt_secret {
+            Some(secret) => secret.clone(),
+            None => {
+                tracing::warn!(
+                    "JWT_SECRET is not set: using a key generated and stored in the database. \
+                     Set JWT_SECRET (32+ bytes) in production."
+                );
+                crate::db::load_or_create_secret(&db, "jwt_secret").await?.into_bytes()
+            }
+        };
+        let jwt = Arc::new(JwtKeys::new(&secret, config.access_ttl_secs));
+        Ok(Self { db, config: Arc::new(config), jwt, metrics: Arc::new(Metrics::new()) })
+    }
+}
