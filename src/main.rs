@@ -1,5 +1,6 @@
 //! `salon`: serve (default), migrate, create-admin.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -64,10 +65,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config, db: sea_orm::DatabaseConnection, started: Instant) -> anyhow::Result<()> {
-    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
-        if users::service::ensure_admin(&db, email, password).await.context("SALON_ADMIN_EMAIL")? {
-            tracing::info!(%email, "created the first admin from SALON_ADMIN_EMAIL");
-        }
+    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password)
+        && users::service::ensure_admin(&db, email, password).await.context("SALON_ADMIN_EMAIL")?
+    {
+        tracing::info!(%email, "created the first admin from SALON_ADMIN_EMAIL");
     }
     let addr = format!("{}:{}", config.host, config.port);
     let state = AppState::new(db, config).await?;
@@ -75,7 +76,9 @@ async fn serve(config: Config, db: sea_orm::DatabaseConnection, started: Instant
         tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let base = format!("http://{}", listener.local_addr()?);
     tracing::info!(ready_in_ms = started.elapsed().as_millis() as u64, "listening on {base}");
-    println!(
+    // Not println!: a closed stdout (a supervisor that stopped reading) must not stop the server.
+    let _ = writeln!(
+        std::io::stdout(),
         "salon is listening on {base}\n  API docs: {base}/docs  (Redoc: {base}/redoc, spec: {base}/openapi.json)"
     );
     let app = salon::app(state);

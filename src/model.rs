@@ -37,3 +37,8 @@ pub fn nullable_phone(value: &Option<Option<String>>, ctx: &()) -> garde::Result
         _ => Ok(()),
     }
 }
+
+/// Deserializes a string with surrounding white space removed (emails pasted with a space).
+pub fn trimmed<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    String::deserialize(deserializer).map(|s| s.trim().to_owned())
+}

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::auth::Role;
 use crate::entity::users;
 use crate::extract::FormInput;
-use crate::model::{not_blank, nullable, nullable_phone, phone_number};
+use crate::model::{not_blank, nullable, nullable_phone, phone_number, trimmed};
 
 /// An email address, trimmed and lower-cased: the form in which it is stored and compared,
 /// which makes emails case-insensitive and unique.
@@ -32,6 +32,7 @@ pub const MIN_PASSWORD: usize = 8;
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[serde(deserialize_with = "trimmed")]
     #[garde(email, length(max = 254))]
     #[schema(format = "email", example = "ana@example.com")]
     pub email: String,

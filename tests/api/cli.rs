@@ -1,0 +1,96 @@
+//! The `salon` binary: subcommands, first-admin creation on start, refusing a weak secret.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+use super::helpers::{JWT_SECRET, PASSWORD, TestApp};
+use axum::http::StatusCode;
+use serde_json::json;
+
+/// The binary with only the given database and secret configured (no stray `.env`).
+fn salon(app: &TestApp, dir: &tempfile::TempDir) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_salon"));
+    cmd.current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.database_url)
+        .env("JWT_SECRET", JWT_SECRET)
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+api_test! {
+    async fn migrate_and_create_admin_work_from_the_command_line(app) {
+        let dir = tempfile::tempdir().unwrap();
+
+        let migrate = salon(&app, &dir).arg("migrate").output().unwrap();
+        let create = salon(&app, &dir)
+            .args(["create-admin", "--email", "Boss@Example.com", "--password", PASSWORD])
+            .output()
+            .unwrap();
+        let duplicate = salon(&app, &dir)
+            .args(["create-admin", "--email", "boss@example.com", "--password", PASSWORD])
+            .output()
+            .unwrap();
+        let weak = salon(&app, &dir).args(["create-admin", "--email", "x@example.com", "--password", "short"]).output().unwrap();
+
+        assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+        assert!(create.status.success(), "{}", String::from_utf8_lossy(&create.stderr));
+        assert!(!duplicate.status.success());
+        assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
+        assert!(String::from_utf8_lossy(&weak.stderr).contains("password"));
+        let token = app.login("boss@example.com", PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+        let res = app.patch("/api/v1/settings").token(&token).json(json!({"name": "Boss's"})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    }
+}
+
+api_test! {
+    async fn a_jwt_secret_shorter_than_32_bytes_refuses_to_start(app) {
+        let dir = tempfile::tempdir().unwrap();
+
+        let out = salon(&app, &dir).env("JWT_SECRET", "short-secret").arg("serve").output().unwrap();
+
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("JWT_SECRET") && stderr.contains("at least 32 bytes"), "{stderr}");
+    }
+}
+
+api_test! {
+    async fn the_server_creates_the_configured_admin_and_prints_its_urls(app) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = salon(&app, &dir)
+            .env("SALON_PORT", "0")
+            .env("SALON_ADMIN_EMAIL", "first@example.com")
+            .env("SALON_ADMIN_PASSWORD", PASSWORD)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first_line = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut first_line).unwrap();
+
+        let base = first_line.trim().rsplit(' ').next().unwrap().to_owned();
+        let health = http_get(&base, "/healthz");
+        let _ = child.kill();
+        let _ = child.wait();
+        drop(stdout);
+
+        assert!(first_line.starts_with("salon is listening on http://127.0.0.1:"), "{first_line}");
+        assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+        let admin = app.login("first@example.com", PASSWORD).await;
+        let users = app.get("/api/v1/users?role=admin").token(admin["access_token"].as_str().unwrap()).send().await;
+        assert_eq!(users.body["total"], 1);
+    }
+}
+
+fn http_get(base: &str, path: &str) -> String {
+    let host = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}

@@ -1,0 +1,13 @@
+//! Black-box tests over HTTP. Every test runs twice: on a fresh SQLite file and, when
+//! `SALON_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database (an unreachable URL fails).
+
+#[macro_use]
+mod helpers;
+
+mod cli;
+mod input;
+mod operations;
+mod roles;
+mod sessions;
+mod settings;
+mod users;
