@@ -155,7 +155,8 @@ impl TestApp {
 
     /// Logs in; returns the token pair.
     pub async fn login(&self, email: &str, password: &str) -> Value {
-        let res = self.post("/api/v1/users/login").json(json!({"email": email, "password": password})).send().await;
+        let res =
+            self.post("/api/v1/users/login").json(json!({"email": email, "password": password})).send().await;
         assert_eq!(res.status, StatusCode::OK, "login {email}: {}", res.text);
         res.body
     }
@@ -246,7 +247,9 @@ impl Req<'_> {
             builder = builder.header(name, value);
         }
         let request = match self.body {
-            Some((content_type, bytes)) => builder.header(header::CONTENT_TYPE, content_type).body(Body::from(bytes)),
+            Some((content_type, bytes)) => {
+                builder.header(header::CONTENT_TYPE, content_type).body(Body::from(bytes))
+            }
             None => builder.body(Body::empty()),
         }
         .unwrap();

@@ -30,16 +30,46 @@ async fn cases(app: &TestApp, n: usize) -> Vec<Case> {
     let target = other["id"].as_str().unwrap().to_owned();
     let fresh = format!("new{n}@example.com");
     vec![
-        case(Method::POST, "/api/v1/users/register", Some(json!({"email": fresh, "password": PASSWORD, "full_name": "New"})), [201; 4]),
-        case(Method::POST, "/api/v1/users/login", Some(json!({"email": email, "password": PASSWORD})), [200; 4]),
-        case(Method::POST, "/api/v1/users/refresh", Some(json!({"refresh_token": tokens["refresh_token"]})), [200; 4]),
-        case(Method::POST, "/api/v1/users/logout", Some(json!({"refresh_token": tokens["refresh_token"]})), [204; 4]),
+        case(
+            Method::POST,
+            "/api/v1/users/register",
+            Some(json!({"email": fresh, "password": PASSWORD, "full_name": "New"})),
+            [201; 4],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/users/login",
+            Some(json!({"email": email, "password": PASSWORD})),
+            [200; 4],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/users/refresh",
+            Some(json!({"refresh_token": tokens["refresh_token"]})),
+            [200; 4],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/users/logout",
+            Some(json!({"refresh_token": tokens["refresh_token"]})),
+            [204; 4],
+        ),
         case(Method::GET, "/api/v1/users/profile", None, [401, 200, 200, 200]),
-        case(Method::PATCH, "/api/v1/users/profile", Some(json!({"full_name": "Renamed"})), [401, 200, 200, 200]),
+        case(
+            Method::PATCH,
+            "/api/v1/users/profile",
+            Some(json!({"full_name": "Renamed"})),
+            [401, 200, 200, 200],
+        ),
         case(Method::GET, "/api/v1/users", None, [401, 403, 200, 200]),
         Case {
             template: "/api/v1/users/{id}".into(),
-            ..case(Method::PATCH, format!("/api/v1/users/{target}"), Some(json!({"is_active": true})), [401, 403, 403, 200])
+            ..case(
+                Method::PATCH,
+                format!("/api/v1/users/{target}"),
+                Some(json!({"is_active": true})),
+                [401, 403, 403, 200],
+            )
         },
         case(Method::GET, "/api/v1/settings", None, [200; 4]),
         case(Method::PATCH, "/api/v1/settings", Some(json!({"name": "Matrix"})), [401, 403, 403, 200]),
