@@ -30,6 +30,8 @@ use crate::state::AppState;
     tags(
         (name = "users", description = "Accounts, sessions and profiles"),
         (name = "settings", description = "Salon-wide settings"),
+        (name = "staff", description = "Staff profiles, working hours and time off"),
+        (name = "services", description = "Service catalog and which staff member performs what"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -2,8 +2,10 @@
 //! without a port; `main.rs` only wires configuration, the database and the listener.
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod docs;
 pub mod entity;
 pub mod error;
@@ -12,6 +14,7 @@ pub mod health;
 pub mod model;
 pub mod pagination;
 pub mod settings;
+pub mod staff;
 pub mod state;
 pub mod telemetry;
 pub mod users;
@@ -45,6 +48,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(users::router())
         .merge(settings::router())
+        .merge(staff::router())
+        .merge(catalog::router())
 }
 
 /// The OpenAPI document of [`api`], as served at `/openapi.json`.

@@ -22,6 +22,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Fill the database with a demo salon (categories, services, staff, hours); idempotent.
+    SeedDemo,
     /// Create an admin account.
     CreateAdmin {
         #[arg(long)]
@@ -58,6 +60,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CreateAdmin { email, password, full_name } => {
             let admin = users::service::create_admin(&db, &email, &password, &full_name).await?;
             println!("admin {} created ({})", admin.email, admin.id);
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let added = salon::demo::seed(&db).await?;
+            println!(
+                "demo salon: added {} categories, {} services, {} staff, {} assignments \
+                 (staff log in as e.g. jane@salon.example / {})",
+                added.categories,
+                added.services,
+                added.staff,
+                added.assignments,
+                salon::demo::DEMO_PASSWORD
+            );
             Ok(())
         }
         Command::Serve => serve(config, db, started).await,

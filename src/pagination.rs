@@ -1,5 +1,6 @@
 //! The list envelope every collection endpoint returns.
 
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QuerySelect, Select};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -43,4 +44,19 @@ impl<T> Page<T> {
             offset: self.offset,
         }
     }
+}
+
+/// Runs a filtered, ordered query for one page, with the total across pages.
+///
+/// # Errors
+/// Database failures.
+pub async fn fetch<C, E>(db: &C, query: Select<E>, window: Window) -> Result<Page<E::Model>, DbErr>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let total = query.clone().count(db).await?;
+    let items = query.limit(window.limit).offset(window.offset).all(db).await?;
+    Ok(window.page(items, total))
 }

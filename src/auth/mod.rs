@@ -39,3 +39,18 @@ impl Role {
         }
     }
 }
+
+/// Whether the (optional) caller is an admin.
+pub fn is_admin(caller: Option<&CurrentUser>) -> bool {
+    caller.is_some_and(|u| u.is(Role::Admin))
+}
+
+/// The `active` filter a caller may use on a public list: admins any; everyone else sees
+/// active entries only. `None` means nothing the caller may see can match.
+pub fn active_filter(caller: Option<&CurrentUser>, requested: Option<bool>) -> Option<Option<bool>> {
+    match caller {
+        Some(user) if user.is(Role::Admin) => Some(requested),
+        _ if requested == Some(false) => None,
+        _ => Some(Some(true)),
+    }
+}

@@ -4,5 +4,11 @@
 pub mod app_secrets;
 pub mod login_throttle;
 pub mod refresh_tokens;
+pub mod service_categories;
+pub mod services;
 pub mod settings;
+pub mod staff;
+pub mod staff_schedule_intervals;
+pub mod staff_services;
+pub mod staff_time_off;
 pub mod users;

@@ -1,0 +1,259 @@
+//! Catalog rules: unique category names, valid references, and what non-admins may see
+//! (active entries only).
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, DatabaseConnection, IntoActiveModel};
+use uuid::Uuid;
+
+use super::model::{
+    AssignmentListQuery, AssignmentView, CategoryListQuery, CreateAssignmentRequest, CreateCategoryRequest,
+    CreateServiceRequest, ServiceListQuery, UpdateCategoryRequest, UpdateServiceRequest,
+};
+use super::store;
+use crate::auth::{CurrentUser, active_filter, is_admin};
+use crate::entity::{service_categories as categories, services, staff_services as assignments};
+use crate::error::{ApiError, ApiResult, on_constraint};
+use crate::pagination::{Page, Window, fetch};
+use crate::staff::store as staff_store;
+
+const CATEGORY_TAKEN: &[(&str, &str, &str)] =
+    &[("service_categories", "category-exists", "a category with this name already exists")];
+const ASSIGNMENT_TAKEN: &[(&str, &str, &str)] =
+    &[("staff_services", "assignment-exists", "this staff member is already assigned to this service")];
+
+/// # Errors
+/// Database failures only.
+pub async fn list_categories(
+    db: &DatabaseConnection,
+    caller: Option<&CurrentUser>,
+    q: CategoryListQuery,
+) -> ApiResult<Page<categories::Model>> {
+    let window = Window::new(q.limit, q.offset);
+    let Some(active) = active_filter(caller, q.active) else { return Ok(window.page(Vec::new(), 0)) };
+    Ok(fetch(db, store::categories(active), window).await?)
+}
+
+/// # Errors
+/// `category-exists` (409) for a name already used, whatever its case.
+pub async fn create_category(
+    db: &DatabaseConnection,
+    req: CreateCategoryRequest,
+) -> ApiResult<categories::Model> {
+    let now = Utc::now();
+    let name = req.name.trim().to_owned();
+    let row = categories::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name_key: Set(name.to_lowercase()),
+        name: Set(name),
+        description: Set(req.description),
+        is_active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    store::save_category(db, row, true).await.map_err(|e| on_constraint(e, CATEGORY_TAKEN))
+}
+
+/// # Errors
+/// `NotFound`; `category-exists` (409) when renaming onto another category's name.
+pub async fn update_category(
+    db: &DatabaseConnection,
+    id: Uuid,
+    req: UpdateCategoryRequest,
+) -> ApiResult<categories::Model> {
+    let mut row =
+        store::find_category(db, id).await?.ok_or(ApiError::NotFound("category"))?.into_active_model();
+    if let Some(name) = req.name {
+        let name = name.trim().to_owned();
+        row.name_key = Set(name.to_lowercase());
+        row.name = Set(name);
+    }
+    if let Some(description) = req.description {
+        row.description = Set(description);
+    }
+    if let Some(active) = req.is_active {
+        row.is_active = Set(active);
+    }
+    row.updated_at = Set(Utc::now());
+    store::save_category(db, row, false).await.map_err(|e| on_constraint(e, CATEGORY_TAKEN))
+}
+
+/// Deactivates a category (its services keep it; public lists stop showing it).
+///
+/// # Errors
+/// `NotFound`.
+pub async fn deactivate_category(db: &DatabaseConnection, id: Uuid) -> ApiResult<()> {
+    update_category(db, id, UpdateCategoryRequest { name: None, description: None, is_active: Some(false) })
+        .await?;
+    Ok(())
+}
+
+/// # Errors
+/// Database failures only.
+pub async fn list_services(
+    db: &DatabaseConnection,
+    caller: Option<&CurrentUser>,
+    q: ServiceListQuery,
+) -> ApiResult<Page<services::Model>> {
+    let window = Window::new(q.limit, q.offset);
+    let Some(active) = active_filter(caller, q.active) else { return Ok(window.page(Vec::new(), 0)) };
+    Ok(fetch(db, store::services(q.category_id, active), window).await?)
+}
+
+/// A service; deactivated ones only for admins.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn get_service(
+    db: &DatabaseConnection,
+    caller: Option<&CurrentUser>,
+    id: Uuid,
+) -> ApiResult<services::Model> {
+    store::find_service(db, id)
+        .await?
+        .filter(|s| s.is_active || is_admin(caller))
+        .ok_or(ApiError::NotFound("service"))
+}
+
+async fn ensure_category(db: &DatabaseConnection, id: Option<Uuid>) -> ApiResult<()> {
+    if let Some(id) = id
+        && store::find_category(db, id).await?.is_none()
+    {
+        return Err(ApiError::field("category_id", "no such category"));
+    }
+    Ok(())
+}
+
+/// # Errors
+/// 422 on `category_id` when the category does not exist.
+pub async fn create_service(
+    db: &DatabaseConnection,
+    req: CreateServiceRequest,
+) -> ApiResult<services::Model> {
+    ensure_category(db, req.category_id).await?;
+    let now = Utc::now();
+    let row = services::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        category_id: Set(req.category_id),
+        name: Set(req.name.trim().to_owned()),
+        description: Set(req.description),
+        duration_minutes: Set(req.duration_minutes),
+        buffer_minutes: Set(req.buffer_minutes.unwrap_or(0)),
+        price_cents: Set(req.price_cents),
+        is_active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    Ok(store::save_service(db, row, true).await?)
+}
+
+/// # Errors
+/// `NotFound`; 422 on `category_id` when the category does not exist.
+pub async fn update_service(
+    db: &DatabaseConnection,
+    id: Uuid,
+    req: UpdateServiceRequest,
+) -> ApiResult<services::Model> {
+    let mut row =
+        store::find_service(db, id).await?.ok_or(ApiError::NotFound("service"))?.into_active_model();
+    if let Some(category) = req.category_id {
+        ensure_category(db, category).await?;
+        row.category_id = Set(category);
+    }
+    if let Some(name) = req.name {
+        row.name = Set(name.trim().to_owned());
+    }
+    if let Some(description) = req.description {
+        row.description = Set(description);
+    }
+    if let Some(v) = req.duration_minutes {
+        row.duration_minutes = Set(v);
+    }
+    if let Some(v) = req.buffer_minutes {
+        row.buffer_minutes = Set(v);
+    }
+    if let Some(v) = req.price_cents {
+        row.price_cents = Set(v);
+    }
+    if let Some(v) = req.is_active {
+        row.is_active = Set(v);
+    }
+    row.updated_at = Set(Utc::now());
+    Ok(store::save_service(db, row, false).await?)
+}
+
+/// # Errors
+/// `NotFound`.
+pub async fn deactivate_service(db: &DatabaseConnection, id: Uuid) -> ApiResult<()> {
+    let mut row =
+        store::find_service(db, id).await?.ok_or(ApiError::NotFound("service"))?.into_active_model();
+    row.is_active = Set(false);
+    row.updated_at = Set(Utc::now());
+    store::save_service(db, row, false).await?;
+    Ok(())
+}
+
+/// Assignments with their effective price and duration. Non-admins see only those of active
+/// staff members and active services.
+///
+/// # Errors
+/// Database failures only.
+pub async fn list_assignments(
+    db: &DatabaseConnection,
+    caller: Option<&CurrentUser>,
+    q: AssignmentListQuery,
+) -> ApiResult<Page<AssignmentView>> {
+    let window = Window::new(q.limit, q.offset);
+    let query = store::assignments(q.staff_id, q.service_id, !is_admin(caller));
+    let page = fetch(db, query, window).await?;
+    let mut ids: Vec<Uuid> = page.items.iter().map(|a| a.service_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let services: HashMap<Uuid, services::Model> =
+        store::find_services(db, ids).await?.into_iter().map(|s| (s.id, s)).collect();
+    // Assignments reference services by foreign key, so every lookup succeeds.
+    Ok(page.map(|a| {
+        let service = &services[&a.service_id];
+        AssignmentView::new(a, service)
+    }))
+}
+
+/// # Errors
+/// 422 on `staff_id`/`service_id` when they do not exist; `assignment-exists` (409) for a
+/// pair that is already assigned, also when two requests race.
+pub async fn create_assignment(
+    db: &DatabaseConnection,
+    req: CreateAssignmentRequest,
+) -> ApiResult<AssignmentView> {
+    let mut errors = Vec::new();
+    if staff_store::find(db, req.staff_id).await?.is_none() {
+        errors.push(crate::error::FieldError::new("staff_id", "no such staff member"));
+    }
+    let service = store::find_service(db, req.service_id).await?;
+    if service.is_none() {
+        errors.push(crate::error::FieldError::new("service_id", "no such service"));
+    }
+    let Some(service) = service.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let row = assignments::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        staff_id: Set(req.staff_id),
+        service_id: Set(req.service_id),
+        price_cents: Set(req.price_cents),
+        duration_minutes: Set(req.duration_minutes),
+        created_at: Set(Utc::now()),
+    };
+    let saved = store::insert_assignment(db, row).await.map_err(|e| on_constraint(e, ASSIGNMENT_TAKEN))?;
+    Ok(AssignmentView::new(saved, &service))
+}
+
+/// # Errors
+/// `NotFound`.
+pub async fn delete_assignment(db: &DatabaseConnection, id: Uuid) -> ApiResult<()> {
+    if store::find_assignment(db, id).await?.is_none() || !store::delete_assignment(db, id).await? {
+        return Err(ApiError::NotFound("assignment"));
+    }
+    Ok(())
+}
