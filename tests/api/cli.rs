@@ -94,3 +94,27 @@ fn http_get(base: &str, path: &str) -> String {
     stream.read_to_string(&mut response).unwrap();
     response
 }
+
+api_test! {
+    async fn seed_demo_fills_a_salon_once_and_running_it_again_adds_nothing(app) {
+        let dir = tempfile::tempdir().unwrap();
+
+        let first = salon(&app, &dir).arg("seed-demo").output().unwrap();
+        let second = salon(&app, &dir).arg("seed-demo").output().unwrap();
+
+        assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+        assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+        assert!(String::from_utf8_lossy(&second.stdout).contains("added 0 categories, 0 services, 0 staff, 0 assignments"));
+        assert_eq!(app.get("/api/v1/services/categories").send().await.body["total"], 4);
+        assert_eq!(app.get("/api/v1/services").send().await.body["total"], 13);
+        let staff = app.get("/api/v1/staff").send().await.body;
+        assert_eq!(staff["total"], 5);
+        assert_eq!(app.get("/api/v1/services/assignments").send().await.body["total"], 21);
+        let marco = staff["items"].as_array().unwrap().iter().find(|s| s["display_name"] == "Marco").unwrap();
+        let week = app.get(&format!("/api/v1/staff/{}/schedule", marco["id"].as_str().unwrap())).send().await.body;
+        assert_eq!(week["intervals"].as_array().unwrap().len(), 10, "five days with a lunch break");
+        let overrides = app.get(&format!("/api/v1/services/assignments?staff_id={}", marco["id"].as_str().unwrap())).send().await.body;
+        assert!(overrides["items"].as_array().unwrap().iter().any(|a| a["price_cents"] == 4000 && a["duration_minutes"] == 25));
+        app.login("jane@salon.example", salon::demo::DEMO_PASSWORD).await;
+    }
+}

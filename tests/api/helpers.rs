@@ -132,6 +132,9 @@ impl TestApp {
     pub fn patch(&self, path: &str) -> Req<'_> {
         self.request(Method::PATCH, path)
     }
+    pub fn put(&self, path: &str) -> Req<'_> {
+        self.request(Method::PUT, path)
+    }
     pub fn delete(&self, path: &str) -> Req<'_> {
         self.request(Method::DELETE, path)
     }
@@ -181,6 +184,50 @@ impl TestApp {
         };
         let token = self.login(&email, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
         (id, token)
+    }
+
+    /// Creates a staff member through the API; returns the created view.
+    pub async fn create_staff(&self, admin: &str, email: &str) -> Value {
+        let res = self
+            .post("/api/v1/staff")
+            .token(admin)
+            .json(json!({"email": email, "full_name": "Staff Member", "password": PASSWORD, "bio": "Cuts"}))
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "create staff {email}: {}", res.text);
+        res.body
+    }
+
+    /// Creates a service through the API; returns it.
+    pub async fn create_service(&self, admin: &str, name: &str, duration: i64, price: i64) -> Value {
+        let res = self
+            .post("/api/v1/services")
+            .token(admin)
+            .json(json!({"name": name, "duration_minutes": duration, "buffer_minutes": 10, "price_cents": price}))
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "create service {name}: {}", res.text);
+        res.body
+    }
+
+    /// Creates a category through the API; returns it.
+    pub async fn create_category(&self, admin: &str, name: &str) -> Value {
+        let res =
+            self.post("/api/v1/services/categories").token(admin).json(json!({"name": name})).send().await;
+        assert_eq!(res.status, StatusCode::CREATED, "create category {name}: {}", res.text);
+        res.body
+    }
+
+    /// Assigns a service to a staff member; returns the assignment.
+    pub async fn assign(&self, admin: &str, staff_id: &str, service_id: &str) -> Value {
+        let res = self
+            .post("/api/v1/services/assignments")
+            .token(admin)
+            .json(json!({"staff_id": staff_id, "service_id": service_id}))
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "assign: {}", res.text);
+        res.body
     }
 
     pub async fn admin(&self) -> (String, String) {

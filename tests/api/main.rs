@@ -4,10 +4,12 @@
 #[macro_use]
 mod helpers;
 
+mod catalog;
 mod cli;
 mod input;
 mod operations;
 mod roles;
 mod sessions;
 mod settings;
+mod staff;
 mod users;

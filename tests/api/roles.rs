@@ -5,80 +5,222 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 const ROLES: [&str; 4] = ["anonymous", "client", "staff", "admin"];
+const ADMIN_ONLY: [u16; 4] = [401, 403, 403, 200];
 
 struct Case {
     method: Method,
     path: String,
     /// The path as the OpenAPI document names it.
-    template: String,
+    template: &'static str,
     body: Option<Value>,
     /// Expected status for anonymous, client, staff, admin.
     expect: [u16; 4],
 }
 
-fn case(method: Method, path: impl Into<String>, body: Option<Value>, expect: [u16; 4]) -> Case {
-    let path = path.into();
-    Case { method, template: path.clone(), path, body, expect }
+fn case(
+    method: Method,
+    template: &'static str,
+    path: impl Into<String>,
+    body: Option<Value>,
+    expect: [u16; 4],
+) -> Case {
+    Case { method, template, path: path.into(), body, expect }
+}
+
+/// Same path as template.
+fn at(method: Method, path: &'static str, body: Option<Value>, expect: [u16; 4]) -> Case {
+    case(method, path, path, body, expect)
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_owned()
 }
 
 /// The cases, with fresh data for each caller (a new email, a new refresh token, a new target).
-async fn cases(app: &TestApp, n: usize) -> Vec<Case> {
+async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
     let email = format!("matrix{n}@example.com");
     app.register(&email).await;
     let tokens = app.login(&email, PASSWORD).await;
-    let other = app.register(&format!("target{n}@example.com")).await;
-    let target = other["id"].as_str().unwrap().to_owned();
-    let fresh = format!("new{n}@example.com");
+    let target = id(&app.register(&format!("target{n}@example.com")).await);
+    let staff = id(&app.create_staff(admin, &format!("stylist{n}@example.com")).await);
+    let leaving = id(&app.create_staff(admin, &format!("leaving{n}@example.com")).await);
+    let time_off = id(&app
+        .post(&format!("/api/v1/staff/{staff}/time-off"))
+        .token(admin)
+        .json(json!({"start_at": "2030-01-01T00:00:00Z", "end_at": "2030-01-02T00:00:00Z"}))
+        .send()
+        .await
+        .body);
+    let category = id(&app.create_category(admin, &format!("Category {n}")).await);
+    let old_category = id(&app.create_category(admin, &format!("Old category {n}")).await);
+    let service = id(&app.create_service(admin, &format!("Service {n}"), 30, 1000).await);
+    let old_service = id(&app.create_service(admin, &format!("Old service {n}"), 30, 1000).await);
+    let unassigned = id(&app.create_service(admin, &format!("Unassigned {n}"), 30, 1000).await);
+    let assignment = id(&app.assign(admin, &staff, &service).await);
+    let week = json!({"intervals": [{"weekday": 1, "start": "09:00", "end": "17:00"}]});
+    let off = json!({"start_at": "2031-01-01T00:00:00Z", "end_at": "2031-01-02T00:00:00Z"});
     vec![
-        case(
+        at(
             Method::POST,
             "/api/v1/users/register",
-            Some(json!({"email": fresh, "password": PASSWORD, "full_name": "New"})),
+            Some(json!({"email": format!("new{n}@example.com"), "password": PASSWORD, "full_name": "New"})),
             [201; 4],
         ),
-        case(
+        at(
             Method::POST,
             "/api/v1/users/login",
             Some(json!({"email": email, "password": PASSWORD})),
             [200; 4],
         ),
-        case(
+        at(
             Method::POST,
             "/api/v1/users/refresh",
             Some(json!({"refresh_token": tokens["refresh_token"]})),
             [200; 4],
         ),
-        case(
+        at(
             Method::POST,
             "/api/v1/users/logout",
             Some(json!({"refresh_token": tokens["refresh_token"]})),
             [204; 4],
         ),
-        case(Method::GET, "/api/v1/users/profile", None, [401, 200, 200, 200]),
-        case(
+        at(Method::GET, "/api/v1/users/profile", None, [401, 200, 200, 200]),
+        at(
             Method::PATCH,
             "/api/v1/users/profile",
             Some(json!({"full_name": "Renamed"})),
             [401, 200, 200, 200],
         ),
-        case(Method::GET, "/api/v1/users", None, [401, 403, 200, 200]),
-        Case {
-            template: "/api/v1/users/{id}".into(),
-            ..case(
-                Method::PATCH,
-                format!("/api/v1/users/{target}"),
-                Some(json!({"is_active": true})),
-                [401, 403, 403, 200],
-            )
-        },
-        case(Method::GET, "/api/v1/settings", None, [200; 4]),
-        case(Method::PATCH, "/api/v1/settings", Some(json!({"name": "Matrix"})), [401, 403, 403, 200]),
-        case(Method::GET, "/healthz", None, [200; 4]),
-        case(Method::GET, "/readyz", None, [200; 4]),
-        case(Method::GET, "/metrics", None, [200; 4]),
-        case(Method::GET, "/openapi.json", None, [200; 4]),
-        Case { template: "docs".into(), ..case(Method::GET, "/docs/", None, [200; 4]) },
-        case(Method::GET, "/redoc", None, [200; 4]),
+        at(Method::GET, "/api/v1/users", None, [401, 403, 200, 200]),
+        case(
+            Method::PATCH,
+            "/api/v1/users/{id}",
+            format!("/api/v1/users/{target}"),
+            Some(json!({"is_active": true})),
+            ADMIN_ONLY,
+        ),
+        at(Method::GET, "/api/v1/settings", None, [200; 4]),
+        at(Method::PATCH, "/api/v1/settings", Some(json!({"name": "Matrix"})), ADMIN_ONLY),
+        at(Method::GET, "/api/v1/staff", None, [200; 4]),
+        at(
+            Method::POST,
+            "/api/v1/staff",
+            Some(json!({"email": format!("hired{n}@example.com"), "full_name": "Hired"})),
+            [401, 403, 403, 201],
+        ),
+        case(Method::GET, "/api/v1/staff/{id}", format!("/api/v1/staff/{staff}"), None, [200; 4]),
+        case(
+            Method::PATCH,
+            "/api/v1/staff/{id}",
+            format!("/api/v1/staff/{staff}"),
+            Some(json!({"bio": "New bio"})),
+            ADMIN_ONLY,
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/staff/{id}",
+            format!("/api/v1/staff/{leaving}"),
+            None,
+            [401, 403, 403, 204],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/staff/{id}/schedule",
+            format!("/api/v1/staff/{staff}/schedule"),
+            None,
+            [200; 4],
+        ),
+        case(
+            Method::PUT,
+            "/api/v1/staff/{id}/schedule",
+            format!("/api/v1/staff/{staff}/schedule"),
+            Some(week),
+            ADMIN_ONLY,
+        ),
+        case(
+            Method::GET,
+            "/api/v1/staff/{id}/time-off",
+            format!("/api/v1/staff/{staff}/time-off"),
+            None,
+            ADMIN_ONLY,
+        ),
+        case(
+            Method::POST,
+            "/api/v1/staff/{id}/time-off",
+            format!("/api/v1/staff/{staff}/time-off"),
+            Some(off),
+            [401, 403, 403, 201],
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/staff/{id}/time-off/{time_off_id}",
+            format!("/api/v1/staff/{staff}/time-off/{time_off}"),
+            None,
+            [401, 403, 403, 204],
+        ),
+        at(Method::GET, "/api/v1/services/categories", None, [200; 4]),
+        at(
+            Method::POST,
+            "/api/v1/services/categories",
+            Some(json!({"name": format!("Fresh {n}")})),
+            [401, 403, 403, 201],
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/services/categories/{id}",
+            format!("/api/v1/services/categories/{category}"),
+            Some(json!({"description": "d"})),
+            ADMIN_ONLY,
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/services/categories/{id}",
+            format!("/api/v1/services/categories/{old_category}"),
+            None,
+            [401, 403, 403, 204],
+        ),
+        at(Method::GET, "/api/v1/services", None, [200; 4]),
+        at(
+            Method::POST,
+            "/api/v1/services",
+            Some(json!({"name": "Fresh", "duration_minutes": 30, "price_cents": 100})),
+            [401, 403, 403, 201],
+        ),
+        case(Method::GET, "/api/v1/services/{id}", format!("/api/v1/services/{service}"), None, [200; 4]),
+        case(
+            Method::PATCH,
+            "/api/v1/services/{id}",
+            format!("/api/v1/services/{service}"),
+            Some(json!({"price_cents": 1200})),
+            ADMIN_ONLY,
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/services/{id}",
+            format!("/api/v1/services/{old_service}"),
+            None,
+            [401, 403, 403, 204],
+        ),
+        at(Method::GET, "/api/v1/services/assignments", None, [200; 4]),
+        at(
+            Method::POST,
+            "/api/v1/services/assignments",
+            Some(json!({"staff_id": staff, "service_id": unassigned})),
+            [401, 403, 403, 201],
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/services/assignments/{id}",
+            format!("/api/v1/services/assignments/{assignment}"),
+            None,
+            [401, 403, 403, 204],
+        ),
+        at(Method::GET, "/healthz", None, [200; 4]),
+        at(Method::GET, "/readyz", None, [200; 4]),
+        at(Method::GET, "/metrics", None, [200; 4]),
+        at(Method::GET, "/openapi.json", None, [200; 4]),
+        case(Method::GET, "docs", "/docs/", None, [200; 4]),
+        case(Method::GET, "redoc", "/redoc", None, [200; 4]),
     ]
 }
 
@@ -87,11 +229,11 @@ api_test! {
         let (_, client) = app.client().await;
         let (_, staff) = app.staff().await;
         let (_, admin) = app.admin().await;
-        let tokens = [None, Some(client), Some(staff), Some(admin)];
+        let tokens = [None, Some(client), Some(staff), Some(admin.clone())];
 
         let mut failures = Vec::new();
         for (i, token) in tokens.iter().enumerate() {
-            for c in cases(&app, i).await {
+            for c in cases(&app, &admin, i).await {
                 let mut req = app.request(c.method.clone(), &c.path);
                 if let Some(body) = &c.body {
                     req = req.json(body.clone());
@@ -101,7 +243,7 @@ api_test! {
                 }
                 let res = req.send().await;
                 if res.status.as_u16() != c.expect[i] {
-                    failures.push(format!("{} {} as {}: expected {}, got {} {}", c.method, c.path, ROLES[i], c.expect[i], res.status, res.text));
+                    failures.push(format!("{} {} as {}: expected {}, got {} {}", c.method, c.template, ROLES[i], c.expect[i], res.status, res.text));
                 }
             }
         }
@@ -112,6 +254,7 @@ api_test! {
 api_test! {
     async fn every_documented_operation_is_in_the_matrix(app) {
         // A new endpoint must be added to the matrix above: compare with the served spec.
+        let (_, admin) = app.admin().await;
         let spec = app.get("/openapi.json").send().await.body;
         let mut documented: Vec<String> = Vec::new();
         for (path, item) in spec["paths"].as_object().unwrap() {
@@ -119,11 +262,7 @@ api_test! {
                 documented.push(format!("{} {path}", method.to_uppercase()));
             }
         }
-        let covered: Vec<String> = cases(&app, 99)
-            .await
-            .iter()
-            .map(|c| format!("{} {}", c.method, c.template))
-            .collect();
+        let covered: Vec<String> = cases(&app, &admin, 99).await.iter().map(|c| format!("{} {}", c.method, c.template)).collect();
         let missing: Vec<&String> = documented.iter().filter(|op| !covered.contains(op)).collect();
         assert!(missing.is_empty(), "operations without a role test: {missing:?}");
     }
