@@ -32,6 +32,7 @@ use crate::state::AppState;
         (name = "settings", description = "Salon-wide settings"),
         (name = "staff", description = "Staff profiles, working hours and time off"),
         (name = "services", description = "Service catalog and which staff member performs what"),
+        (name = "bookings", description = "Availability, bookings, status changes and history"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

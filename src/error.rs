@@ -34,6 +34,10 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// For `slot-unavailable`: why the time cannot be booked (see the availability explain
+    /// endpoint for the list of reasons).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<crate::booking::engine::Reason>>,
 }
 
 /// Everything a handler can fail with.
@@ -52,6 +56,10 @@ pub enum ApiError {
     /// A state conflict; `slug` names it (`email-taken`, `slot-unavailable`, ...).
     #[error("conflict {slug}: {detail}")]
     Conflict { slug: &'static str, detail: String },
+    /// The requested time cannot be booked; `reasons` says why (empty when another request
+    /// took it first).
+    #[error("slot unavailable: {detail}")]
+    SlotUnavailable { detail: String, reasons: Vec<crate::booking::engine::Reason> },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type: {0}")]
@@ -85,7 +93,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::SlotUnavailable { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -96,6 +104,16 @@ impl ApiError {
     }
 
     fn problem(&self) -> Problem {
+        if let Self::SlotUnavailable { detail, reasons } = self {
+            return Problem {
+                kind: "/problems/slot-unavailable".into(),
+                title: "Slot unavailable".into(),
+                status: 409,
+                detail: detail.clone(),
+                errors: None,
+                reasons: Some(reasons.clone()),
+            };
+        }
         let (slug, title, detail, errors) = match self {
             Self::BadRequest(d) => ("malformed-request", "Malformed request", d.clone(), None),
             Self::Unauthorized(d) => ("unauthorized", "Authentication required", d.to_string(), None),
@@ -108,6 +126,9 @@ impl ApiError {
                 None,
             ),
             Self::Conflict { slug, detail } => (*slug, "Conflict", detail.clone(), None),
+            Self::SlotUnavailable { detail, .. } => {
+                ("slot-unavailable", "Slot unavailable", detail.clone(), None)
+            }
             Self::PayloadTooLarge => (
                 "payload-too-large",
                 "Payload too large",
@@ -146,6 +167,7 @@ impl ApiError {
             status: self.status().as_u16(),
             detail,
             errors,
+            reasons: None,
         }
     }
 }

@@ -29,6 +29,28 @@ where
     }
 }
 
+/// A JSON body that may be left out entirely (no body, no `Content-Type`): then `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + garde::Validate<Context = ()> + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if req.headers().get(header::CONTENT_TYPE).is_none() {
+            let bytes = read_body(req, state).await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(T::default()));
+            }
+            return Err(ApiError::UnsupportedMediaType("expected Content-Type: application/json".into()));
+        }
+        Json::<T>::from_request(req, state).await.map(|Json(v)| OptionalJson(v))
+    }
+}
+
 /// A JSON body or an OAuth2 form (`application/x-www-form-urlencoded`), as the login endpoint
 /// accepts both; `F` converts into `T`.
 pub struct JsonOrForm<T>(pub T);

@@ -2,6 +2,7 @@
 //! without a port; `main.rs` only wires configuration, the database and the listener.
 
 pub mod auth;
+pub mod booking;
 pub mod catalog;
 pub mod config;
 pub mod db;
@@ -50,6 +51,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(settings::router())
         .merge(staff::router())
         .merge(catalog::router())
+        .merge(booking::router())
 }
 
 /// The OpenAPI document of [`api`], as served at `/openapi.json`.
@@ -109,6 +111,7 @@ fn panic_response() -> Response {
         status: 500,
         detail: "an unexpected error occurred".into(),
         errors: None,
+        reasons: None,
     };
     problem_response(StatusCode::INTERNAL_SERVER_ERROR, &problem).into_response()
 }

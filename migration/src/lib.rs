@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_accounts;
 mod m20261125_000002_staff_catalog;
+mod m20261125_000003_bookings;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_accounts::Migration),
             Box::new(m20261125_000002_staff_catalog::Migration),
+            Box::new(m20261125_000003_bookings::Migration),
         ]
     }
 }

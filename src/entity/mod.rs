@@ -2,6 +2,10 @@
 //! (see each area's `model.rs` views), so a column such as `password_hash` cannot leak.
 
 pub mod app_secrets;
+pub mod booking_blocks;
+pub mod booking_events;
+pub mod bookings;
+pub mod idempotency_keys;
 pub mod login_throttle;
 pub mod refresh_tokens;
 pub mod service_categories;

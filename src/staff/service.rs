@@ -134,6 +134,12 @@ pub async fn update(
             return Err(ApiError::Forbidden("staff members may only change their own bio"));
         }
     }
+    if req.is_active == Some(false) && crate::booking::service::has_future_bookings(db, row.id).await? {
+        return Err(ApiError::conflict(
+            "staff-has-bookings",
+            "this staff member holds future bookings; reschedule or cancel them first",
+        ));
+    }
     let now = Utc::now();
     let txn = db.begin().await?;
     let mut profile = row.clone().into_active_model();

@@ -1,0 +1,609 @@
+//! Booking rules: availability and its explanation, creating (with idempotency keys and
+//! automatic staff choice), rescheduling, status changes and history.
+//!
+//! Overlaps are decided by the database (see the bookings migration): the engine's check
+//! before the write gives the reasons a person can act on, and the constraint settles races.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::engine::{self, Calendar, Reason, Rules, Span};
+use super::model::{
+    Action, AvailabilityQuery, AvailabilityView, BookingListQuery, BookingStatus, BookingView,
+    CreateBookingRequest, ExplainQuery, ExplainView, HistoryView, RescheduleRequest, SlotView,
+};
+use super::store::{self, BookingFilter, Scope};
+use crate::auth::{CurrentUser, Role};
+use crate::catalog::store as catalog_store;
+use crate::entity::{
+    booking_blocks, booking_events, bookings, idempotency_keys, services, settings, staff_services,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::{Page, Window, fetch};
+use crate::staff::store as staff_store;
+use crate::users::store as users_store;
+
+/// How many free staff members an automatic choice tries when others win races for them.
+const MAX_PICK_ATTEMPTS: usize = 5;
+
+fn rules(s: &settings::Model, now: DateTime<Utc>) -> Rules {
+    Rules {
+        // Validated on write; UTC if the stored value were ever unreadable.
+        tz: s.timezone.parse().unwrap_or(Tz::UTC),
+        slot_minutes: i64::from(s.slot_interval_minutes.max(1)),
+        min_lead: Duration::minutes(s.min_lead_minutes.into()),
+        max_advance: Duration::days(s.max_advance_days.into()),
+        now,
+    }
+}
+
+/// The calendars of `staff` (with their assignment, if any) for `service`, around `window`:
+/// schedules, time off and busy blocks in one query each, whatever the number of staff.
+async fn calendars(
+    db: &DatabaseConnection,
+    service: &services::Model,
+    staff: &[(Uuid, Option<&staff_services::Model>)],
+    window: Span,
+    except: Option<Uuid>,
+) -> ApiResult<Vec<Calendar>> {
+    let ids: Vec<Uuid> = staff.iter().map(|(id, _)| *id).collect();
+    let mut weeks = store::schedules(db, &ids).await?;
+    let mut time_off = store::time_off(db, &ids, window).await?;
+    let mut busy = store::busy(db, &ids, window, except).await?;
+    Ok(staff
+        .iter()
+        .map(|(id, assignment)| Calendar {
+            staff_id: *id,
+            duration: Duration::minutes(
+                assignment.and_then(|a| a.duration_minutes).unwrap_or(service.duration_minutes).into(),
+            ),
+            buffer: Duration::minutes(service.buffer_minutes.into()),
+            week: weeks.remove(id).unwrap_or_default(),
+            time_off: time_off.remove(id).unwrap_or_default(),
+            busy: busy.remove(id).unwrap_or_default(),
+        })
+        .collect())
+}
+
+async fn active_service(db: &DatabaseConnection, id: Uuid) -> ApiResult<services::Model> {
+    catalog_store::find_service(db, id)
+        .await?
+        .filter(|s| s.is_active)
+        .ok_or_else(|| ApiError::field("service_id", "no such active service"))
+}
+
+/// Bookable slots for a service over `days` local dates.
+///
+/// # Errors
+/// 422 for an unknown service.
+pub async fn availability(db: &DatabaseConnection, q: AvailabilityQuery) -> ApiResult<AvailabilityView> {
+    let days = q.days.unwrap_or(1);
+    let settings = crate::settings::store::get(db).await?;
+    let rules = rules(&settings, Utc::now());
+    let service = active_service(db, q.service_id).await?;
+    let assignments = store::qualified(db, service.id, q.staff_id).await?;
+    let staff: Vec<_> = assignments.iter().map(|a| (a.staff_id, Some(a))).collect();
+    let window = local_days(&rules, q.date, days);
+    let calendars = calendars(db, &service, &staff, window, None).await?;
+    let slots = engine::availability(&rules, &calendars, q.date, days)
+        .into_iter()
+        .map(|s| SlotView { staff_id: s.staff_id, start_at: s.start, end_at: s.end })
+        .collect();
+    Ok(AvailabilityView { timezone: settings.timezone, slots })
+}
+
+/// The instants spanned by `days` local dates from `first`, with a day's margin either side
+/// for services that cross midnight and for time zone offsets.
+fn local_days(rules: &Rules, first: NaiveDate, days: u32) -> Span {
+    let start = first.and_hms_opt(0, 0, 0).expect("midnight");
+    Span {
+        start: engine::boundary(rules.tz, start) - Duration::days(1),
+        end: engine::boundary(rules.tz, start + Duration::days(days.into())) + Duration::days(1),
+    }
+}
+
+fn around(start: DateTime<Utc>) -> Span {
+    Span { start: start - Duration::days(1), end: start + Duration::days(2) }
+}
+
+/// Why one start time is (not) bookable with one staff member.
+///
+/// # Errors
+/// 422 for an unknown service or staff member.
+pub async fn explain(db: &DatabaseConnection, q: ExplainQuery) -> ApiResult<ExplainView> {
+    let settings = crate::settings::store::get(db).await?;
+    let rules = rules(&settings, Utc::now());
+    let service = catalog_store::find_service(db, q.service_id)
+        .await?
+        .ok_or_else(|| ApiError::field("service_id", "no such service"))?;
+    let staff = staff_store::find(db, q.staff_id)
+        .await?
+        .ok_or_else(|| ApiError::field("staff_id", "no such staff member"))?;
+    let assignment = store::qualified(db, service.id, Some(staff.id)).await?.into_iter().next();
+    let start = q.start_at.to_utc();
+    let cal =
+        calendars(db, &service, &[(staff.id, assignment.as_ref())], around(start), None).await?.remove(0);
+    let mut reasons = engine::evaluate(&rules, &cal, start);
+    if assignment.is_none() || !service.is_active {
+        reasons.insert(0, Reason::NotQualified);
+    }
+    Ok(ExplainView {
+        bookable: reasons.is_empty(),
+        reasons,
+        service_id: service.id,
+        staff_id: staff.id,
+        start_at: start,
+        end_at: start + cal.duration,
+        local_start: start.with_timezone(&rules.tz).to_rfc3339(),
+    })
+}
+
+/// The bookings a caller may see.
+async fn scope(db: &DatabaseConnection, caller: &CurrentUser) -> ApiResult<Scope> {
+    Ok(match caller.role {
+        Role::Admin => Scope::All,
+        Role::Client => Scope::Client(caller.id),
+        Role::Staff => Scope::Staff(staff_store::find_by_user(db, caller.id).await?.map(|s| s.id)),
+    })
+}
+
+/// A stored idempotency key's request must match the retry's exactly.
+fn request_hash(req: &CreateBookingRequest) -> String {
+    let canonical = serde_json::to_vec(req).unwrap_or_default();
+    Sha256::digest(&canonical).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What went wrong in a booking write.
+enum WriteError {
+    /// The staff member's time was taken (by a race, or a deadlock/serialization abort).
+    StaffTaken,
+    /// The client already holds an overlapping active booking.
+    ClientOverlap,
+    /// The idempotency key was stored by a concurrent request.
+    KeyTaken,
+    Other(ApiError),
+}
+
+fn classify(err: DbErr) -> WriteError {
+    let text = err.to_string();
+    if text.contains("booking_blocks_no_overlap")
+        || text.contains("deadlock detected")
+        || text.contains("could not serialize")
+    {
+        WriteError::StaffTaken
+    } else if text.contains("bookings_client_no_overlap") {
+        WriteError::ClientOverlap
+    } else if text.contains("idempotency_keys") {
+        WriteError::KeyTaken
+    } else {
+        WriteError::Other(err.into())
+    }
+}
+
+fn taken(reasons: Vec<Reason>) -> ApiError {
+    let detail = if reasons.is_empty() {
+        "that time was just taken; choose another slot".to_string()
+    } else {
+        let names: Vec<String> = reasons
+            .iter()
+            .map(|r| serde_json::to_value(r).map(|v| v.to_string()).unwrap_or_default())
+            .collect();
+        format!("that time cannot be booked: {}", names.join(", ").replace('"', ""))
+    };
+    ApiError::SlotUnavailable { detail, reasons }
+}
+
+fn client_overlap() -> ApiError {
+    ApiError::SlotUnavailable {
+        detail: "the client already has an active booking at that time".into(),
+        reasons: Vec::new(),
+    }
+}
+
+/// Books a service. Clients book for themselves; staff and admins for any active user. Without
+/// `staff_id`, the least busy qualified staff member who is free that day is chosen.
+///
+/// # Errors
+/// 403 for a client booking for someone else; 422 for unknown references or a staff member
+/// who does not perform the service; 409 `slot-unavailable` with the reasons; with an
+/// `Idempotency-Key`, a different request under a used key is a 422.
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &CurrentUser,
+    req: CreateBookingRequest,
+    idempotency_key: Option<String>,
+) -> ApiResult<(bool, BookingView)> {
+    let key = match idempotency_key {
+        Some(key) => {
+            let hash = request_hash(&req);
+            if let Some(stored) = store::find_idempotent(db, caller.id, &key).await? {
+                return replay(stored, &hash).map(|view| (false, view));
+            }
+            Some((key, hash))
+        }
+        None => None,
+    };
+    let client_id = match (caller.role, req.client_id) {
+        (Role::Client, None) => caller.id,
+        (Role::Client, Some(id)) if id == caller.id => caller.id,
+        (Role::Client, Some(_)) => return Err(ApiError::Forbidden("clients book for themselves only")),
+        (_, None) => return Err(ApiError::field("client_id", "is required when staff or admins book")),
+        (_, Some(id)) => {
+            users_store::find_by_id(db, id)
+                .await?
+                .filter(|u| u.is_active)
+                .ok_or_else(|| ApiError::field("client_id", "no such active user"))?
+                .id
+        }
+    };
+    let service = active_service(db, req.service_id).await?;
+    let assignments = store::qualified(db, service.id, req.staff_id).await?;
+    if req.staff_id.is_some() && assignments.is_empty() {
+        return Err(ApiError::field(
+            "staff_id",
+            "this staff member does not perform this service (or is inactive)",
+        ));
+    }
+    if assignments.is_empty() {
+        return Err(taken(vec![Reason::NotQualified]));
+    }
+    let start = req.start_at.to_utc();
+    let settings = crate::settings::store::get(db).await?;
+    let rules = rules(&settings, Utc::now());
+    let staff: Vec<_> = assignments.iter().map(|a| (a.staff_id, Some(a))).collect();
+    let cals = calendars(db, &service, &staff, around(start), None).await?;
+
+    let mut free: Vec<(&Calendar, &staff_services::Model)> = Vec::new();
+    let mut reasons: Vec<Reason> = Vec::new();
+    for (cal, assignment) in cals.iter().zip(&assignments) {
+        let r = engine::evaluate(&rules, cal, start);
+        if r.is_empty() {
+            free.push((cal, assignment));
+        } else {
+            reasons.extend(r);
+        }
+    }
+    if free.is_empty() {
+        reasons.sort();
+        reasons.dedup();
+        return Err(taken(reasons));
+    }
+    // Spread the work: the staff member with the fewest bookings around that time first.
+    free.sort_by_key(|(cal, _)| (cal.busy.len(), cal.staff_id));
+
+    let status = if settings.require_approval { BookingStatus::Pending } else { BookingStatus::Confirmed };
+    let mut last = taken(Vec::new());
+    for (cal, assignment) in free.into_iter().take(MAX_PICK_ATTEMPTS) {
+        let now = Utc::now();
+        let row = bookings::Model {
+            id: Uuid::now_v7(),
+            service_id: service.id,
+            staff_id: cal.staff_id,
+            client_id,
+            start_at: start,
+            end_at: start + cal.duration,
+            status: status.as_str().into(),
+            price_cents: assignment.price_cents.unwrap_or(service.price_cents),
+            notes: req.notes.clone().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            created_by: caller.id,
+            created_at: now,
+            updated_at: now,
+        };
+        match write_new(db, caller.id, &row, cal.block(start), key.as_ref()).await {
+            Ok(()) => return Ok((true, row.into())),
+            Err(WriteError::StaffTaken) => last = taken(Vec::new()),
+            Err(WriteError::ClientOverlap) => return Err(client_overlap()),
+            Err(WriteError::KeyTaken) => {
+                let (key, hash) = key.as_ref().expect("a key conflict needs a key");
+                let stored =
+                    store::find_idempotent(db, caller.id, key).await?.ok_or_else(|| taken(Vec::new()))?;
+                return replay(stored, hash).map(|view| (false, view));
+            }
+            Err(WriteError::Other(e)) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
+/// The response first given for an idempotency key, if this is the same request.
+fn replay(stored: idempotency_keys::Model, hash: &str) -> ApiResult<BookingView> {
+    if stored.request_hash != hash {
+        return Err(ApiError::field("Idempotency-Key", "was already used with a different request"));
+    }
+    serde_json::from_str(&stored.response_body).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// The booking, its busy block, its `created` event and the idempotency key: all or nothing.
+async fn write_new(
+    db: &DatabaseConnection,
+    actor: Uuid,
+    row: &bookings::Model,
+    block: Span,
+    key: Option<&(String, String)>,
+) -> Result<(), WriteError> {
+    let run = async {
+        // On SQLite the first write takes the single writer lock, so the triggers below see
+        // every committed booking.
+        let txn = db.begin().await?;
+        let booking: bookings::ActiveModel = row.clone().into();
+        store::insert_booking(&txn, booking).await?;
+        store::insert_block(
+            &txn,
+            booking_blocks::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                booking_id: Set(row.id),
+                staff_id: Set(row.staff_id),
+                start_at: Set(block.start),
+                end_at: Set(block.end),
+                active: Set(BookingStatus::parse(&row.status).is_some_and(BookingStatus::is_active)),
+            },
+        )
+        .await?;
+        let created = json!({"status": row.status, "staff_id": row.staff_id, "start_at": row.start_at, "end_at": row.end_at, "price_cents": row.price_cents});
+        store::insert_event(&txn, event(row.id, actor, "created", None, Some(created), None)).await?;
+        if let Some((key, hash)) = key {
+            let body = serde_json::to_string(&BookingView::from(row.clone()))
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
+            store::insert_idempotent(
+                &txn,
+                idempotency_keys::ActiveModel {
+                    user_id: Set(actor),
+                    key: Set(key.clone()),
+                    request_hash: Set(hash.clone()),
+                    response_status: Set(201),
+                    response_body: Set(body),
+                    created_at: Set(Utc::now()),
+                },
+            )
+            .await?;
+        }
+        txn.commit().await
+    };
+    run.await.map_err(classify)
+}
+
+fn event(
+    booking_id: Uuid,
+    actor: Uuid,
+    kind: &str,
+    old: Option<serde_json::Value>,
+    new: Option<serde_json::Value>,
+    reason: Option<String>,
+) -> booking_events::ActiveModel {
+    booking_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        booking_id: Set(booking_id),
+        at: Set(Utc::now()),
+        actor_id: Set(actor),
+        kind: Set(kind.to_owned()),
+        old_value: Set(old.map(|v| v.to_string())),
+        new_value: Set(new.map(|v| v.to_string())),
+        reason: Set(reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty())),
+    }
+}
+
+/// # Errors
+/// Database failures only.
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &CurrentUser,
+    q: BookingListQuery,
+) -> ApiResult<Page<BookingView>> {
+    let window = Window::new(q.limit, q.offset);
+    let filter = BookingFilter {
+        status: q.status.map(BookingStatus::as_str),
+        staff_id: q.staff_id,
+        client_id: q.client_id,
+        from: q.from.map(|f| f.to_utc()),
+        to: q.to.map(|t| t.to_utc()),
+    };
+    Ok(fetch(db, store::list(scope(db, caller).await?, &filter), window).await?.map(BookingView::from))
+}
+
+async fn find(db: &DatabaseConnection, caller: &CurrentUser, id: Uuid) -> ApiResult<bookings::Model> {
+    store::find_scoped(db, scope(db, caller).await?, id).await?.ok_or(ApiError::NotFound("booking"))
+}
+
+/// # Errors
+/// `NotFound`, also for a booking the caller may not see.
+pub async fn get(db: &DatabaseConnection, caller: &CurrentUser, id: Uuid) -> ApiResult<BookingView> {
+    Ok(find(db, caller, id).await?.into())
+}
+
+/// A client may change or cancel only before the cancellation window starts.
+fn outside_window(
+    caller: &CurrentUser,
+    booking: &bookings::Model,
+    settings: &settings::Model,
+) -> ApiResult<()> {
+    let window = Duration::hours(settings.cancellation_window_hours.into());
+    if caller.is(Role::Client) && Utc::now() + window > booking.start_at {
+        return Err(ApiError::conflict(
+            "cancellation-window",
+            format!(
+                "clients may change or cancel up to {} hours before the start",
+                settings.cancellation_window_hours
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Moves an active booking (same rules as booking it) and/or changes its notes.
+///
+/// # Errors
+/// `NotFound`; 409 `invalid-transition` for a booking that is no longer active;
+/// 409 `cancellation-window` for a client inside it; 422 for a staff member who does not
+/// perform the service; 409 `slot-unavailable` with the reasons.
+pub async fn reschedule(
+    db: &DatabaseConnection,
+    caller: &CurrentUser,
+    id: Uuid,
+    req: RescheduleRequest,
+) -> ApiResult<BookingView> {
+    let booking = find(db, caller, id).await?;
+    if !BookingStatus::parse(&booking.status).is_some_and(BookingStatus::is_active) {
+        return Err(ApiError::conflict(
+            "invalid-transition",
+            "only pending or confirmed bookings can be changed",
+        ));
+    }
+    let settings = crate::settings::store::get(db).await?;
+    outside_window(caller, &booking, &settings)?;
+    let mut updated = booking.clone();
+    let mut block = None;
+    let moves = req.start_at.is_some() || req.staff_id.is_some_and(|s| s != booking.staff_id);
+    if moves {
+        let staff_id = req.staff_id.unwrap_or(booking.staff_id);
+        let start = req.start_at.map(|s| s.to_utc()).unwrap_or(booking.start_at);
+        let service = catalog_store::find_service(db, booking.service_id)
+            .await?
+            .ok_or(ApiError::NotFound("service"))?;
+        let assignment =
+            store::qualified(db, service.id, Some(staff_id)).await?.into_iter().next().ok_or_else(|| {
+                ApiError::field(
+                    "staff_id",
+                    "this staff member does not perform this service (or is inactive)",
+                )
+            })?;
+        let cal = calendars(db, &service, &[(staff_id, Some(&assignment))], around(start), Some(booking.id))
+            .await?
+            .remove(0);
+        let reasons = engine::evaluate(&rules(&settings, Utc::now()), &cal, start);
+        if !reasons.is_empty() {
+            return Err(taken(reasons));
+        }
+        if staff_id != booking.staff_id {
+            updated.price_cents = assignment.price_cents.unwrap_or(service.price_cents);
+        }
+        updated.staff_id = staff_id;
+        updated.start_at = start;
+        updated.end_at = start + cal.duration;
+        block = Some(cal.block(start));
+    }
+    if let Some(notes) = req.notes {
+        updated.notes = notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    }
+    if updated == booking {
+        return Ok(booking.into());
+    }
+    updated.updated_at = Utc::now();
+    let (kind, old, new) = if moves {
+        (
+            "rescheduled",
+            json!({"staff_id": booking.staff_id, "start_at": booking.start_at, "end_at": booking.end_at, "price_cents": booking.price_cents}),
+            json!({"staff_id": updated.staff_id, "start_at": updated.start_at, "end_at": updated.end_at, "price_cents": updated.price_cents}),
+        )
+    } else {
+        ("notes_changed", json!({"notes": booking.notes}), json!({"notes": updated.notes}))
+    };
+    let write = async {
+        let txn = db.begin().await?;
+        let row: bookings::ActiveModel = updated.clone().into();
+        let mut row = row.reset_all();
+        row.id = sea_orm::ActiveValue::Unchanged(updated.id);
+        store::update_booking(&txn, row).await?;
+        if let Some(span) = block {
+            store::update_blocks(&txn, updated.id, updated.staff_id, span, true).await?;
+        }
+        store::insert_event(&txn, event(updated.id, caller.id, kind, Some(old), Some(new), None)).await?;
+        txn.commit().await
+    };
+    match write.await.map_err(classify) {
+        Ok(()) => Ok(updated.into()),
+        Err(WriteError::StaffTaken) => Err(taken(Vec::new())),
+        Err(WriteError::ClientOverlap) => Err(client_overlap()),
+        Err(WriteError::KeyTaken) => Err(taken(Vec::new())),
+        Err(WriteError::Other(e)) => Err(e),
+    }
+}
+
+/// Applies a status change under the state machine and its role rules: confirm (staff of the
+/// booking, admin); cancel (the client outside the cancellation window, staff, admin);
+/// complete and no-show (staff, admin).
+///
+/// # Errors
+/// `NotFound`; `Forbidden` for a role that may not; 409 `invalid-transition`;
+/// 409 `cancellation-window`.
+pub async fn transition(
+    db: &DatabaseConnection,
+    caller: &CurrentUser,
+    id: Uuid,
+    action: Action,
+    reason: Option<String>,
+) -> ApiResult<BookingView> {
+    let booking = find(db, caller, id).await?;
+    if caller.is(Role::Client) && action != Action::Cancel {
+        return Err(ApiError::Forbidden("clients may only cancel their bookings"));
+    }
+    let from = BookingStatus::parse(&booking.status)
+        .ok_or_else(|| anyhow::anyhow!("unknown status {}", booking.status))?;
+    let Some(to) = from.apply(action) else {
+        return Err(ApiError::conflict(
+            "invalid-transition",
+            format!("a {} booking cannot be {}", from.as_str(), action.as_str()),
+        ));
+    };
+    if action == Action::Cancel {
+        let settings = crate::settings::store::get(db).await?;
+        outside_window(caller, &booking, &settings)?;
+    }
+    let now = Utc::now();
+    let write = async {
+        let txn = db.begin().await?;
+        // Only from the status we read: of two racing changes, one applies, the other is a 409.
+        let changed = bookings::Entity::update_many()
+            .col_expr(bookings::Column::Status, sea_orm::sea_query::Expr::value(to.as_str()))
+            .col_expr(bookings::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+            .filter(bookings::Column::Id.eq(booking.id))
+            .filter(bookings::Column::Status.eq(from.as_str()))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if changed == 1 {
+            if !to.is_active() {
+                store::set_blocks_active(&txn, booking.id, false).await?;
+            }
+            let e = event(
+                booking.id,
+                caller.id,
+                to.as_str(),
+                Some(json!({"status": from})),
+                Some(json!({"status": to})),
+                reason,
+            );
+            store::insert_event(&txn, e).await?;
+        }
+        txn.commit().await.map(|()| changed == 1)
+    };
+    match write.await {
+        Ok(true) => Ok(bookings::Model { status: to.as_str().into(), updated_at: now, ..booking }.into()),
+        Ok(false) => {
+            Err(ApiError::conflict("invalid-transition", "the booking changed meanwhile; reload it"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// # Errors
+/// `NotFound`, also for a booking the caller may not see.
+pub async fn history(db: &DatabaseConnection, caller: &CurrentUser, id: Uuid) -> ApiResult<HistoryView> {
+    let booking = find(db, caller, id).await?;
+    let events = store::events(db, booking.id).await?.into_iter().map(Into::into).collect();
+    Ok(HistoryView { booking_id: booking.id, events })
+}
+
+/// For staff deactivation: whether they hold active bookings that have not ended.
+///
+/// # Errors
+/// Database failures only.
+pub async fn has_future_bookings(db: &impl sea_orm::ConnectionTrait, staff_id: Uuid) -> ApiResult<bool> {
+    Ok(store::has_future_active(db, staff_id, Utc::now()).await?)
+}
