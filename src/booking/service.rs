@@ -230,6 +230,23 @@ pub async fn create(
         }
         None => None,
     };
+    let result = book(db, caller, req, key.as_ref()).await;
+    // A concurrent request with the same key may have booked this very slot: if its key is
+    // stored now, this is a retry of it.
+    if let (Err(ApiError::SlotUnavailable { .. }), Some((key, hash))) = (&result, &key)
+        && let Some(stored) = store::find_idempotent(db, caller.id, key).await?
+    {
+        return replay(stored, hash).map(|view| (false, view));
+    }
+    result
+}
+
+async fn book(
+    db: &DatabaseConnection,
+    caller: &CurrentUser,
+    req: CreateBookingRequest,
+    key: Option<&(String, String)>,
+) -> ApiResult<(bool, BookingView)> {
     let client_id = match (caller.role, req.client_id) {
         (Role::Client, None) => caller.id,
         (Role::Client, Some(id)) if id == caller.id => caller.id,
@@ -296,12 +313,12 @@ pub async fn create(
             created_at: now,
             updated_at: now,
         };
-        match write_new(db, caller.id, &row, cal.block(start), key.as_ref()).await {
+        match write_new(db, caller.id, &row, cal.block(start), key).await {
             Ok(()) => return Ok((true, row.into())),
             Err(WriteError::StaffTaken) => last = taken(Vec::new()),
             Err(WriteError::ClientOverlap) => return Err(client_overlap()),
             Err(WriteError::KeyTaken) => {
-                let (key, hash) = key.as_ref().expect("a key conflict needs a key");
+                let Some((key, hash)) = key else { return Err(taken(Vec::new())) };
                 let stored =
                     store::find_idempotent(db, caller.id, key).await?.ok_or_else(|| taken(Vec::new()))?;
                 return replay(stored, hash).map(|view| (false, view));

@@ -230,6 +230,49 @@ impl TestApp {
         res.body
     }
 
+    /// A small open salon: one staff member working 09:00-17:00 every day, a 30-minute service
+    /// with a 10-minute buffer (their price 4000), and a client. Times are UTC.
+    pub async fn salon(&self) -> Salon {
+        let (_, admin) = self.admin().await;
+        let staff = self.create_staff(&admin, "stylist@salon.example").await;
+        let staff_id = staff["id"].as_str().unwrap().to_owned();
+        let week: Vec<Value> =
+            (1..=7).map(|d| json!({"weekday": d, "start": "09:00", "end": "17:00"})).collect();
+        let res = self
+            .put(&format!("/api/v1/staff/{staff_id}/schedule"))
+            .token(&admin)
+            .json(json!({"intervals": week}))
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let service = self.create_service(&admin, "Cut", 30, 3500).await;
+        let service_id = service["id"].as_str().unwrap().to_owned();
+        let res = self
+            .post("/api/v1/services/assignments")
+            .token(&admin)
+            .json(json!({"staff_id": staff_id, "service_id": service_id, "price_cents": 4000}))
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        let staff_token =
+            self.login("stylist@salon.example", PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+        let (client_id, client) = self.client().await;
+        Salon {
+            admin,
+            staff_id,
+            staff_token,
+            service_id,
+            client_id,
+            client,
+            date: (chrono::Utc::now() + chrono::Duration::days(7)).date_naive(),
+        }
+    }
+
+    /// Books `service` at `start` (e.g. "10:00" on the salon's test date) as `token`.
+    pub async fn book(&self, token: &str, body: Value) -> TestResponse {
+        self.post("/api/v1/bookings").token(token).json(body).send().await
+    }
+
     pub async fn admin(&self) -> (String, String) {
         self.user_with_role("admin").await
     }
@@ -289,6 +332,11 @@ impl Req<'_> {
     }
 
     pub async fn send(self) -> TestResponse {
+        self.spawn().await.expect("request task")
+    }
+
+    /// Starts the request on its own task (owning everything it needs), for concurrency tests.
+    pub fn spawn(self) -> tokio::task::JoinHandle<TestResponse> {
         let mut builder = Request::builder().method(self.method).uri(&self.path);
         for (name, value) in &self.headers {
             builder = builder.header(name, value);
@@ -300,7 +348,13 @@ impl Req<'_> {
             None => builder.body(Body::empty()),
         }
         .unwrap();
-        let response = self.app.router.clone().oneshot(request).await.expect("infallible");
+        tokio::spawn(call(self.app.router.clone(), request))
+    }
+}
+
+async fn call(router: Router, request: Request<Body>) -> TestResponse {
+    {
+        let response = router.oneshot(request).await.expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
@@ -335,5 +389,23 @@ impl TestResponse {
             .as_array()
             .map(|errs| errs.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect())
             .unwrap_or_default()
+    }
+}
+
+pub struct Salon {
+    pub admin: String,
+    pub staff_id: String,
+    pub staff_token: String,
+    pub service_id: String,
+    pub client_id: String,
+    pub client: String,
+    /// A date a week ahead: inside the lead time and the horizon.
+    pub date: chrono::NaiveDate,
+}
+
+impl Salon {
+    /// `HH:MM` on the test date, as RFC 3339 UTC.
+    pub fn at(&self, hhmm: &str) -> String {
+        format!("{}T{hhmm}:00Z", self.date)
     }
 }

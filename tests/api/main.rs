@@ -4,10 +4,12 @@
 #[macro_use]
 mod helpers;
 
+mod bookings;
 mod catalog;
 mod cli;
 mod input;
 mod operations;
+mod races;
 mod roles;
 mod sessions;
 mod settings;

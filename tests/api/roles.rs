@@ -58,6 +58,36 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
     let unassigned = id(&app.create_service(admin, &format!("Unassigned {n}"), 30, 1000).await);
     let assignment = id(&app.assign(admin, &staff, &service).await);
     let week = json!({"intervals": [{"weekday": 1, "start": "09:00", "end": "17:00"}]});
+    // Bookings to act on, one day per caller so that nothing overlaps: pending ones (approval
+    // required) and confirmed ones, all for `target`.
+    let all_week: Vec<Value> =
+        (1..=7).map(|d| json!({"weekday": d, "start": "09:00", "end": "17:00"})).collect();
+    app.put(&format!("/api/v1/staff/{staff}/schedule"))
+        .token(admin)
+        .json(json!({"intervals": all_week}))
+        .send()
+        .await;
+    app.patch("/api/v1/settings").token(admin).json(json!({"require_approval": true})).send().await;
+    let day = (chrono::Utc::now() + chrono::Duration::days(7 + (n % 10) as i64)).date_naive();
+    let hour_at = |hour: u32| format!("{day}T{hour:02}:00:00Z");
+    let mut booked = Vec::new();
+    for hour in 9..15 {
+        let body =
+            json!({"service_id": service, "staff_id": staff, "client_id": target, "start_at": hour_at(hour)});
+        let res = app.post("/api/v1/bookings").token(admin).json(body).send().await;
+        assert_eq!(res.status.as_u16(), 201, "{}", res.text);
+        booked.push(id(&res.body));
+    }
+    for confirmed in &booked[3..5] {
+        app.post(&format!("/api/v1/bookings/{confirmed}/confirm")).token(admin).send().await;
+    }
+    let [to_read, to_move, to_confirm, to_complete, to_no_show, to_cancel] = booked.try_into().unwrap();
+    let new_booking =
+        json!({"service_id": service, "staff_id": staff, "client_id": target, "start_at": hour_at(16)});
+    let explain = format!(
+        "/api/v1/bookings/availability/explain?service_id={service}&staff_id={staff}&start_at={}",
+        hour_at(16)
+    );
     let off = json!({"start_at": "2031-01-01T00:00:00Z", "end_at": "2031-01-02T00:00:00Z"});
     vec![
         at(
@@ -101,6 +131,67 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
         ),
         at(Method::GET, "/api/v1/settings", None, [200; 4]),
         at(Method::PATCH, "/api/v1/settings", Some(json!({"name": "Matrix"})), ADMIN_ONLY),
+        case(
+            Method::GET,
+            "/api/v1/bookings/availability",
+            format!("/api/v1/bookings/availability?service_id={service}&date={day}"),
+            None,
+            [200; 4],
+        ),
+        case(Method::GET, "/api/v1/bookings/availability/explain", explain, None, [200; 4]),
+        // Clients book for themselves only (403 for `target`); this staff account has no profile.
+        at(Method::POST, "/api/v1/bookings", Some(new_booking), [401, 403, 201, 201]),
+        at(Method::GET, "/api/v1/bookings", None, [401, 200, 200, 200]),
+        // Someone else's booking: a 404 for a client and for staff who are not its staff member.
+        case(
+            Method::GET,
+            "/api/v1/bookings/{id}",
+            format!("/api/v1/bookings/{to_read}"),
+            None,
+            [401, 404, 404, 200],
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/bookings/{id}",
+            format!("/api/v1/bookings/{to_move}"),
+            Some(json!({"notes": "x"})),
+            [401, 404, 404, 200],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/bookings/{id}/history",
+            format!("/api/v1/bookings/{to_read}/history"),
+            None,
+            [401, 404, 404, 200],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/bookings/{id}/confirm",
+            format!("/api/v1/bookings/{to_confirm}/confirm"),
+            None,
+            [401, 403, 404, 200],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/bookings/{id}/complete",
+            format!("/api/v1/bookings/{to_complete}/complete"),
+            None,
+            [401, 403, 404, 200],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/bookings/{id}/no-show",
+            format!("/api/v1/bookings/{to_no_show}/no-show"),
+            None,
+            [401, 403, 404, 200],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/bookings/{id}/cancel",
+            format!("/api/v1/bookings/{to_cancel}/cancel"),
+            None,
+            [401, 404, 404, 200],
+        ),
         at(Method::GET, "/api/v1/staff", None, [200; 4]),
         at(
             Method::POST,
