@@ -126,6 +126,13 @@ fn working_spans(rules: &Rules, cal: &Calendar, date: NaiveDate) -> Vec<Span> {
 
 /// Every reason `start` cannot be booked with this staff member; empty when it can.
 pub fn evaluate(rules: &Rules, cal: &Calendar, start: DateTime<Utc>) -> Vec<Reason> {
+    let date = start.with_timezone(&rules.tz).date_naive();
+    evaluate_on(rules, cal, start, &working_spans(rules, cal, date))
+}
+
+/// `evaluate` with the working intervals of the start's local day already computed (the
+/// availability loop computes them once per day, not once per candidate).
+fn evaluate_on(rules: &Rules, cal: &Calendar, start: DateTime<Utc>, spans: &[Span]) -> Vec<Reason> {
     let mut reasons = Vec::new();
     let local = start.with_timezone(&rules.tz);
     let wall_minute = i64::from(local.hour() * 60 + local.minute());
@@ -133,7 +140,6 @@ pub fn evaluate(rules: &Rules, cal: &Calendar, start: DateTime<Utc>) -> Vec<Reas
         reasons.push(Reason::OffGrid);
     }
     let block = cal.block(start);
-    let spans = working_spans(rules, cal, local.date_naive());
     if !spans.iter().any(|s| s.start <= block.start && block.end <= s.end) {
         let day_start = spans.iter().map(|s| s.start).min();
         let day_end = spans.iter().map(|s| s.end).max();
@@ -175,12 +181,14 @@ pub fn availability(rules: &Rules, calendars: &[Calendar], first: NaiveDate, day
     for cal in calendars {
         for date in first.iter_days().take(days as usize) {
             let weekday = date.weekday().number_from_monday() as i16;
+            let spans = working_spans(rules, cal, date);
             for iv in cal.week.iter().filter(|iv| iv.weekday == weekday) {
                 let step = rules.slot_minutes;
                 let mut minute = (i64::from(iv.start) + step - 1) / step * step;
                 while minute < i64::from(iv.end) {
                     for start in local_instants(rules.tz, at_minute(date, minute)) {
-                        if evaluate(rules, cal, start).is_empty() {
+                        // A fall-back instant can belong to the same local date only.
+                        if evaluate_on(rules, cal, start, &spans).is_empty() {
                             slots.push(Slot { staff_id: cal.staff_id, start, end: start + cal.duration });
                         }
                     }

@@ -9,6 +9,7 @@ mod catalog;
 mod cli;
 mod input;
 mod operations;
+mod queries;
 mod races;
 mod roles;
 mod sessions;

@@ -1,0 +1,40 @@
+//! Availability loads its inputs in a fixed number of queries: no N+1 over staff or days.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use salon::booking::model::AvailabilityQuery;
+use serde_json::json;
+use uuid::Uuid;
+
+api_test! {
+    async fn availability_makes_the_same_six_queries_for_one_staff_day_or_five_staff_for_a_month(app) {
+        let s = app.salon().await;
+        let week: Vec<_> = (1..=7).map(|d| json!({"weekday": d, "start": "09:00", "end": "17:00"})).collect();
+        for i in 0..4 {
+            let staff = app.create_staff(&s.admin, &format!("extra{i}@salon.example")).await;
+            let id = staff["id"].as_str().unwrap();
+            app.put(&format!("/api/v1/staff/{id}/schedule")).token(&s.admin).json(json!({"intervals": week})).send().await;
+            app.assign(&s.admin, id, &s.service_id).await;
+            app.post(&format!("/api/v1/staff/{id}/time-off")).token(&s.admin).json(json!({"start_at": s.at("12:00"), "end_at": s.at("13:00")})).send().await;
+        }
+        app.book(&s.client, json!({"service_id": s.service_id, "staff_id": s.staff_id, "start_at": s.at("10:00")})).await;
+
+        let count = Arc::new(AtomicUsize::new(0));
+        let mut db = salon::db::connect(&app.database_url).await.unwrap();
+        let counter = count.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let service_id: Uuid = s.service_id.parse().unwrap();
+        let mut queries = Vec::new();
+        for (days, staff_id) in [(1, Some(s.staff_id.parse().unwrap())), (31, None)] {
+            count.store(0, Ordering::SeqCst);
+            let view = salon::booking::service::availability(&db, AvailabilityQuery { service_id, date: s.date, days: Some(days), staff_id }).await.unwrap();
+            assert!(!view.slots.is_empty());
+            queries.push(count.load(Ordering::SeqCst));
+        }
+
+        assert_eq!(queries, [6, 6], "settings, service, assignments, schedules, time off, busy blocks");
+    }
+}
