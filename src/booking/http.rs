@@ -49,6 +49,7 @@ pub async fn explain(
 }
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
+const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
 /// Book a service. Roles: client (for themself), staff and admin (for any client).
 ///
@@ -60,8 +61,8 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
     params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string up to 200 characters; retries with the same key are safe")),
     request_body = CreateBookingRequest,
     responses(
-        (status = 201, description = "Booked", body = BookingView),
-        (status = 200, description = "A retry with the same Idempotency-Key: the first booking", body = BookingView),
+        (status = 201, description = "Booked (or, for a retry with the same Idempotency-Key, the first booking again)", body = BookingView,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored response of an earlier request with the same key"))),
         (status = 409, description = "`slot-unavailable`: the time cannot be booked (`reasons` says why) or was just taken", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
@@ -70,7 +71,7 @@ pub async fn create_booking(
     RequireRole(caller, _): RequireRole<AnyRole>,
     headers: HeaderMap,
     Json(req): Json<CreateBookingRequest>,
-) -> ApiResult<(StatusCode, axum::Json<BookingView>)> {
+) -> ApiResult<impl axum::response::IntoResponse> {
     let key = match headers.get(IDEMPOTENCY_KEY) {
         None => None,
         Some(value) => {
@@ -84,7 +85,9 @@ pub async fn create_booking(
         }
     };
     let (created, view) = service::create(&state.db, &caller, req, key).await?;
-    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, axum::Json(view)))
+    // A replay is the first response again: same status, same body, marked as a replay.
+    let replayed = if created { "false" } else { "true" };
+    Ok((StatusCode::CREATED, [(IDEMPOTENT_REPLAYED, replayed)], axum::Json(view)))
 }
 
 /// List bookings. Roles: client (their own), staff (their own appointments), admin (all).

@@ -85,6 +85,10 @@ async fn active_service(db: &DatabaseConnection, id: Uuid) -> ApiResult<services
 /// 422 for an unknown service.
 pub async fn availability(db: &DatabaseConnection, q: AvailabilityQuery) -> ApiResult<AvailabilityView> {
     let days = q.days.unwrap_or(1);
+    // Far outside any booking horizon, and keeps the date arithmetic below in range.
+    if !(2000..=2999).contains(&chrono::Datelike::year(&q.date)) {
+        return Err(ApiError::field("date", "must be between 2000-01-01 and 2999-12-31"));
+    }
     let settings = crate::settings::store::get(db).await?;
     let rules = rules(&settings, Utc::now());
     let service = active_service(db, q.service_id).await?;
@@ -109,6 +113,17 @@ fn local_days(rules: &Rules, first: NaiveDate, days: u32) -> Span {
     }
 }
 
+/// A requested start as an instant, within the years a salon books in (which also keeps the
+/// date arithmetic around it in range).
+fn instant(field: &'static str, at: chrono::DateTime<chrono::FixedOffset>) -> ApiResult<DateTime<Utc>> {
+    let at = at.to_utc();
+    if (2000..=2999).contains(&chrono::Datelike::year(&at)) {
+        Ok(at)
+    } else {
+        Err(ApiError::field(field, "must be between the years 2000 and 2999"))
+    }
+}
+
 fn around(start: DateTime<Utc>) -> Span {
     Span { start: start - Duration::days(1), end: start + Duration::days(2) }
 }
@@ -127,7 +142,7 @@ pub async fn explain(db: &DatabaseConnection, q: ExplainQuery) -> ApiResult<Expl
         .await?
         .ok_or_else(|| ApiError::field("staff_id", "no such staff member"))?;
     let assignment = store::qualified(db, service.id, Some(staff.id)).await?.into_iter().next();
-    let start = q.start_at.to_utc();
+    let start = instant("start_at", q.start_at)?;
     let cal =
         calendars(db, &service, &[(staff.id, assignment.as_ref())], around(start), None).await?.remove(0);
     let mut reasons = engine::evaluate(&rules, &cal, start);
@@ -271,7 +286,7 @@ async fn book(
     if assignments.is_empty() {
         return Err(taken(vec![Reason::NotQualified]));
     }
-    let start = req.start_at.to_utc();
+    let start = instant("start_at", req.start_at)?;
     let settings = crate::settings::store::get(db).await?;
     let rules = rules(&settings, Utc::now());
     let staff: Vec<_> = assignments.iter().map(|a| (a.staff_id, Some(a))).collect();
@@ -479,7 +494,10 @@ pub async fn reschedule(
     let moves = req.start_at.is_some() || req.staff_id.is_some_and(|s| s != booking.staff_id);
     if moves {
         let staff_id = req.staff_id.unwrap_or(booking.staff_id);
-        let start = req.start_at.map(|s| s.to_utc()).unwrap_or(booking.start_at);
+        let start = match req.start_at {
+            Some(at) => instant("start_at", at)?,
+            None => booking.start_at,
+        };
         let service = catalog_store::find_service(db, booking.service_id)
             .await?
             .ok_or(ApiError::NotFound("service"))?;

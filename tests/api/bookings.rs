@@ -233,7 +233,9 @@ api_test! {
         let different = app.post("/api/v1/bookings").token(&s.client).header("idempotency-key", "abc-1").json(booking(&s, "11:00")).send().await;
 
         assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
-        assert_eq!(retry.status, StatusCode::OK, "{}", retry.text);
+        assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text);
+        assert_eq!(first.headers["idempotent-replayed"], "false");
+        assert_eq!(retry.headers["idempotent-replayed"], "true");
         assert_eq!(retry.body, first.body);
         assert_eq!(different.assert_problem(422, "validation")["errors"][0]["field"], "Idempotency-Key");
         assert_eq!(app.get("/api/v1/bookings").token(&s.client).send().await.body["total"], 1);
@@ -256,8 +258,8 @@ api_test! {
         }
 
         let ids: Vec<&Value> = results.iter().map(|r| &r.body["id"]).collect();
-        assert!(results.iter().all(|r| r.status == StatusCode::CREATED || r.status == StatusCode::OK), "{:?}", results.iter().map(|r| &r.text).collect::<Vec<_>>());
-        assert_eq!(results.iter().filter(|r| r.status == StatusCode::CREATED).count(), 1);
+        assert!(results.iter().all(|r| r.status == StatusCode::CREATED), "{:?}", results.iter().map(|r| &r.text).collect::<Vec<_>>());
+        assert_eq!(results.iter().filter(|r| r.headers["idempotent-replayed"] == "false").count(), 1);
         assert!(ids.iter().all(|id| *id == ids[0]));
         assert_eq!(app.get("/api/v1/bookings").token(&s.client).send().await.body["total"], 1);
     }
@@ -417,6 +419,8 @@ api_test! {
         let unknown_service = app.book(&s.client, json!({"service_id": "00000000-0000-4000-8000-000000000000", "start_at": s.at("10:00")})).await;
         let unqualified = app.book(&s.client, json!({"service_id": s.service_id, "staff_id": "00000000-0000-4000-8000-000000000000", "start_at": s.at("10:00")})).await;
         let long_notes = app.book(&s.client, json!({"service_id": s.service_id, "start_at": s.at("10:00"), "notes": "x".repeat(3000)})).await;
+        let far_future = app.book(&s.client, json!({"service_id": s.service_id, "start_at": "9999-12-31T23:45:00Z"})).await;
+        let far_availability = app.get(&format!("/api/v1/bookings/availability?service_id={}&date=9999-12-31&days=31", s.service_id)).send().await;
         let bad_key = app.post("/api/v1/bookings").token(&s.client).header("idempotency-key", &"k".repeat(201)).json(booking(&s, "10:00")).send().await;
 
         assert_eq!(no_offset.assert_problem(422, "validation")["errors"][0]["field"], "start_at");
@@ -425,6 +429,8 @@ api_test! {
         assert_eq!(unqualified.assert_problem(422, "validation")["errors"][0]["field"], "staff_id");
         assert_eq!(long_notes.assert_problem(422, "validation")["errors"][0]["field"], "notes");
         bad_key.assert_problem(422, "validation");
+        assert_eq!(far_future.assert_problem(422, "validation")["errors"][0]["field"], "start_at");
+        assert_eq!(far_availability.assert_problem(422, "validation")["errors"][0]["field"], "date");
         assert_eq!(app.get("/api/v1/bookings").token(&s.admin).send().await.body["total"], 0);
     }
 }
