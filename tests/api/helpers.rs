@@ -1,6 +1,8 @@
 //! `TestApp`: the real application on a fresh database, driven through `tower::oneshot`.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 
 use axum::Router;
@@ -408,4 +410,61 @@ impl Salon {
     pub fn at(&self, hhmm: &str) -> String {
         format!("{}T{hhmm}:00Z", self.date)
     }
+}
+
+/// A `salon serve` process on the test's database, on a free port.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Server {
+    pub fn start(app: &TestApp) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_salon"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &app.database_url)
+            .env("JWT_SECRET", JWT_SECRET)
+            .env("SALON_PORT", "0")
+            .env("RUST_LOG", "warn")
+            .current_dir(std::env::temp_dir())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let base = line.trim().rsplit(' ').next().unwrap().trim_start_matches("http://").to_owned();
+        Server { child, base, _stdout: stdout }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.1 POST; returns the status and body.
+pub fn http_post(host: &str, path: &str, token: &str, body: &Value) -> (u16, String) {
+    let body = body.to_string();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let exchange = || -> std::io::Result<String> {
+        let mut stream = TcpStream::connect(host)?;
+        stream.write_all(request.as_bytes())?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        Ok(response)
+    };
+    // Status 0: no complete answer (the server is gone).
+    let Ok(response) = exchange() else { return (0, String::new()) };
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    (status, body)
 }

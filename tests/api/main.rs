@@ -7,6 +7,7 @@ mod helpers;
 mod bookings;
 mod catalog;
 mod cli;
+mod crash;
 mod input;
 mod operations;
 mod queries;
