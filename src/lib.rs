@@ -5,6 +5,7 @@ pub mod auth;
 pub mod booking;
 pub mod catalog;
 pub mod config;
+pub mod dataset;
 pub mod db;
 pub mod demo;
 pub mod docs;

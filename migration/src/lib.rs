@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_accounts;
 mod m20261125_000002_staff_catalog;
 mod m20261125_000003_bookings;
+mod m20261125_000004_busy_indexes;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_accounts::Migration),
             Box::new(m20261125_000002_staff_catalog::Migration),
             Box::new(m20261125_000003_bookings::Migration),
+            Box::new(m20261125_000004_busy_indexes::Migration),
         ]
     }
 }

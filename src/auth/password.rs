@@ -4,6 +4,13 @@ use anyhow::Context;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use std::sync::LazyLock;
+use tokio::sync::Semaphore;
+
+/// Hashes at a time. Each Argon2 run takes 19 MiB and a core for tens of milliseconds: more
+/// at once would only queue on the CPU and multiply memory (a login burst must not grow the
+/// process by hundreds of MiB). Waiting requests queue here instead.
+static HASHERS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()).min(2)));
 
 /// A hash of a random password, verified against when the email is unknown so that a login
 /// for an unknown account takes as long as one with a wrong password.
@@ -20,6 +27,7 @@ static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
 /// # Errors
 /// Only if the hasher itself fails or the blocking pool is gone.
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _permit = HASHERS.acquire().await.context("hasher pool closed")?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -36,6 +44,7 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 /// # Errors
 /// Only if the blocking pool is gone.
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    let _permit = HASHERS.acquire().await.context("hasher pool closed")?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let encoded = stored.unwrap_or_else(|| DECOY_HASH.clone());

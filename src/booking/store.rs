@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select,
@@ -67,6 +67,8 @@ pub async fn time_off<C: ConnectionTrait>(
     let rows = staff_time_off::Entity::find()
         .filter(staff_time_off::Column::StaffId.is_in(staff_ids.to_vec()))
         .filter(staff_time_off::Column::StartAt.lt(window.end))
+        // An entry lasts at most 366 days: a lower bound on the start lets the index stop.
+        .filter(staff_time_off::Column::StartAt.gt(window.start - Duration::days(367)))
         .filter(staff_time_off::Column::EndAt.gt(window.start))
         .all(db)
         .await?;
@@ -88,6 +90,9 @@ pub async fn busy<C: ConnectionTrait>(
         .filter(blocks::Column::StaffId.is_in(staff_ids.to_vec()))
         .filter(blocks::Column::Active.eq(true))
         .filter(blocks::Column::StartAt.lt(window.end))
+        // A block lasts at most 16 hours (12-hour service, 4-hour buffer): with a lower bound
+        // on the start, the index range is the window, not all history.
+        .filter(blocks::Column::StartAt.gt(window.start - Duration::days(1)))
         .filter(blocks::Column::EndAt.gt(window.start));
     if let Some(booking) = except {
         q = q.filter(blocks::Column::BookingId.ne(booking));
