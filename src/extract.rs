@@ -40,14 +40,20 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        if req.headers().get(header::CONTENT_TYPE).is_none() {
-            let bytes = read_body(req, state).await?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Ok(OptionalJson(T::default()));
-            }
+        let has_type = req.headers().get(header::CONTENT_TYPE).is_some();
+        if has_type && !has_content_type(req.headers(), is_json) {
             return Err(ApiError::UnsupportedMediaType("expected Content-Type: application/json".into()));
         }
-        Json::<T>::from_request(req, state).await.map(|Json(v)| OptionalJson(v))
+        let bytes = read_body(req, state).await?;
+        let text = std::str::from_utf8(&bytes).unwrap_or("-").trim();
+        // No body at all, an empty one, or JSON `null`: the defaults.
+        if text.is_empty() || (has_type && text == "null") {
+            return Ok(OptionalJson(T::default()));
+        }
+        if !has_type {
+            return Err(ApiError::UnsupportedMediaType("expected Content-Type: application/json".into()));
+        }
+        parse_json(&bytes).map(OptionalJson)
     }
 }
 
@@ -168,6 +174,10 @@ where
 {
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    // Every body of this API is an object; serde would also read a struct from an array.
+    if !value.is_object() {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let mut nul_fields = Vec::new();
     find_nul_strings(&value, String::new(), &mut nul_fields);
     if !nul_fields.is_empty() {

@@ -138,7 +138,7 @@ pub struct UserListQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     #[garde(inner(range(max = 1_000_000)))]
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<u64>,
 }
 

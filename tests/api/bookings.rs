@@ -344,7 +344,7 @@ api_test! {
         action("confirm", &s.client).await.assert_problem(403, "forbidden");
         action("complete", &s.client).await.assert_problem(403, "forbidden");
         action("complete", &s.staff_token).await.assert_problem(409, "invalid-transition");
-        let confirmed = app.post(&format!("/api/v1/bookings/{id}/confirm")).token(&s.staff_token).send().await;
+        let confirmed = app.post(&format!("/api/v1/bookings/{id}/confirm")).token(&s.staff_token).raw("application/json", "null").send().await;
         assert_eq!(confirmed.body["status"], "confirmed", "{}", confirmed.text);
         action("confirm", &s.admin).await.assert_problem(409, "invalid-transition");
         let done = action("no-show", &s.admin).await;

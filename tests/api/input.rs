@@ -49,10 +49,13 @@ api_test! {
             .await;
         let missing = app.post("/api/v1/users/register").json(json!({"email": "a@example.com"})).send().await;
         let not_object = app.post("/api/v1/users/register").json(json!([1, 2])).send().await;
+        let (_, admin) = app.admin().await;
+        let array_for_struct = app.patch(&format!("/api/v1/users/{}", uuid::Uuid::nil())).token(&admin).json(json!([null, null])).send().await;
 
         assert_eq!(wrong_type.assert_problem(422, "validation")["errors"][0]["field"], "email");
         missing.assert_problem(422, "validation");
         not_object.assert_problem(422, "validation");
+        assert_eq!(array_for_struct.assert_problem(422, "validation")["errors"][0]["field"], "body");
     }
 }
 
