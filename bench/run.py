@@ -154,10 +154,20 @@ def prepare(tmp, duration):
 def run_wrk(name, requests_file, duration, pid):
     env = dict(os.environ, BENCH_DIR=BENCH, REQUESTS=requests_file)
     cpu0, _, _ = proc_stats(pid)
+    perf = None
+    if os.environ.get("BENCH_PERF"):
+        # A CPU profile of the server during this scenario (perf's software clock works where
+        # hardware counters are not available): `perf report -i <file>`.
+        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "499", "-g", "-p", str(pid),
+                                 "-o", os.path.join(os.environ["BENCH_PERF"], name + ".perf.data")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "-s", os.path.join(BENCH, "wrk_lines.lua"), BASE],
         env=env, capture_output=True, text=True,
     ).stdout
+    if perf:
+        perf.send_signal(signal.SIGINT)
+        perf.wait()
     cpu1, rss, hwm = proc_stats(pid)
     total = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
