@@ -134,9 +134,9 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Argon2 allocates 19 MiB per hash on blocking threads. With glibc's defaults each such thread
+/// Argon2 allocates its memory (7 MiB) per hash on blocking threads. With glibc's defaults each such thread
 /// gets its own arena and the adaptive mmap threshold soon serves those blocks from arenas that
-/// never shrink: a burst of logins left the process at ~460 MiB. A fixed 1 MiB threshold
+/// never shrink: a burst of logins (with 19 MiB hashes) left the process at ~460 MiB. A fixed 1 MiB threshold
 /// returns large blocks to the system on free, and two arenas bound the rest.
 fn limit_allocator_growth() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
