@@ -46,7 +46,8 @@ impl<T> Page<T> {
     }
 }
 
-/// Runs a filtered, ordered query for one page, with the total across pages.
+/// Runs a filtered, ordered query for one page, with the total across pages (counted only
+/// when the page does not reach the end).
 ///
 /// # Errors
 /// Database failures.
@@ -56,7 +57,14 @@ where
     E: EntityTrait,
     E::Model: Sync,
 {
-    let total = query.clone().count(db).await?;
-    let items = query.limit(window.limit).offset(window.offset).all(db).await?;
+    // One row more than the page tells whether anything follows; only then is a COUNT needed.
+    let mut items = query.clone().limit(window.limit + 1).offset(window.offset).all(db).await?;
+    let fetched = items.len() as u64;
+    let total = if fetched <= window.limit && (fetched > 0 || window.offset == 0) {
+        window.offset + fetched
+    } else {
+        items.truncate(window.limit as usize);
+        query.count(db).await?
+    };
     Ok(window.page(items, total))
 }

@@ -146,6 +146,8 @@ api_test! {
 
         let page = app.get("/api/v1/users?role=client&limit=2&offset=1").token(&admin).send().await;
         let search = app.get("/api/v1/users?q=BRAV").token(&admin).send().await;
+        let full_page = app.get("/api/v1/users?role=client&limit=2").token(&admin).send().await;
+        let past_the_end = app.get("/api/v1/users?role=client&offset=10").token(&admin).send().await;
         let too_many = app.get("/api/v1/users?limit=201").token(&admin).send().await;
         let not_a_number = app.get("/api/v1/users?limit=lots").token(&admin).send().await;
 
@@ -153,6 +155,8 @@ api_test! {
         assert_eq!(page.body["items"].as_array().unwrap().len(), 2);
         assert_eq!(page.body["items"][0]["email"], "bravo@example.com");
         assert_eq!(search.body["total"], 1);
+        assert_eq!((full_page.body["total"].clone(), full_page.body["items"].as_array().unwrap().len()), (json!(3), 2));
+        assert_eq!((past_the_end.body["total"].clone(), past_the_end.body["items"].as_array().unwrap().len()), (json!(3), 0));
         assert_eq!(too_many.assert_problem(422, "validation")["errors"][0]["field"], "limit");
         assert_eq!(not_a_number.assert_problem(422, "validation")["errors"][0]["field"], "limit");
     }
