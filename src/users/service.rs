@@ -15,7 +15,7 @@ use super::store::{self, UserFilter};
 use crate::auth::{CurrentUser, Role, password, throttle};
 use crate::entity::{refresh_tokens, users};
 use crate::error::{ApiError, ApiResult, on_constraint};
-use crate::pagination::{Page, Window};
+use crate::pagination::{Page, Window, fetch};
 use crate::state::AppState;
 
 /// A new account's details, already validated.
@@ -254,8 +254,7 @@ pub async fn list_users(
         (_, Some(_)) => return Ok(window.page(Vec::new(), 0)),
     };
     let search = q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let (items, total) = store::list(db, &UserFilter { role, active: q.active, search }, window).await?;
-    Ok(window.page(items, total))
+    Ok(fetch(db, store::list(&UserFilter { role, active: q.active, search }), window).await?)
 }
 
 /// Changes a user's role or active flag. Deactivation revokes their sessions; the access

@@ -4,12 +4,11 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, Select,
 };
 use uuid::Uuid;
 
 use crate::entity::{refresh_tokens, users};
-use crate::pagination::Window;
 
 #[tracing::instrument(skip_all, fields(user_id = %id))]
 pub async fn find_by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<users::Model>, DbErr> {
@@ -35,11 +34,7 @@ pub struct UserFilter {
     pub search: Option<String>,
 }
 
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
-    filter: &UserFilter,
-    window: Window,
-) -> Result<(Vec<users::Model>, u64), DbErr> {
+pub fn list(filter: &UserFilter) -> Select<users::Entity> {
     let mut query = users::Entity::find();
     if let Some(role) = filter.role {
         query = query.filter(users::Column::Role.eq(role));
@@ -56,15 +51,7 @@ pub async fn list<C: ConnectionTrait>(
                 .or(Expr::expr(Func::lower(Expr::col(users::Column::FullName))).like(pattern)),
         );
     }
-    let total = query.clone().count(db).await?;
-    let items = query
-        .order_by_asc(users::Column::CreatedAt)
-        .order_by_asc(users::Column::Id)
-        .limit(window.limit)
-        .offset(window.offset)
-        .all(db)
-        .await?;
-    Ok((items, total))
+    query.order_by_asc(users::Column::CreatedAt).order_by_asc(users::Column::Id)
 }
 
 /// `%` and `_` in a search are literal characters, not wildcards.
