@@ -69,3 +69,12 @@ pub async fn load_or_create_secret(db: &DatabaseConnection, name: &str) -> anyho
     let row = app_secrets::Entity::find_by_id(name).one(db).await?.context("generated secret vanished")?;
     Ok(row.value)
 }
+
+/// SQLite admits one writer at a time and makes the others wait in its busy handler, which
+/// sleeps in growing steps: under load, writers queue with long, uneven waits. Queueing them
+/// here first, in order, lets each find the database free. (Other processes on the same file
+/// still meet the busy handler; PostgreSQL needs no queue and gets none.)
+pub async fn sqlite_writer(db: &DatabaseConnection) -> Option<tokio::sync::SemaphorePermit<'static>> {
+    static WRITER: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    if is_sqlite(db) { WRITER.acquire().await.ok() } else { None }
+}

@@ -360,6 +360,7 @@ async fn write_new(
     block: Span,
     key: Option<&(String, String)>,
 ) -> Result<(), WriteError> {
+    let _writer = crate::db::sqlite_writer(db).await;
     let run = async {
         // On SQLite the first write takes the single writer lock, so the triggers below see
         // every committed booking.
