@@ -112,7 +112,10 @@ def prepare(tmp, duration):
     today = dt.date.today()
     first_free = today + dt.timedelta(days=16)
     dates = [(today + dt.timedelta(days=d)).isoformat() for d in range(1, 15)]
-    slots = free_slots(staff, first_free, 70)
+    # Enough free slots that no scenario runs out (a repeated slot would be a 409): a year
+    # ahead, with the booking horizon opened to match.
+    api("PATCH", "/api/v1/settings", admin, {"max_advance_days": 400})
+    slots = free_slots(staff, first_free, 365)
     n_create = len(slots) // 2
 
     files = {}

@@ -44,38 +44,91 @@ fn rules(s: &settings::Model, now: DateTime<Utc>) -> Rules {
     }
 }
 
-/// The calendars of `staff` (with their assignment, if any) for `service`, around `window`:
-/// schedules, time off and busy blocks in one query each, whatever the number of staff.
+/// The part of the staff members' calendars a question needs: busy blocks and time off
+/// overlapping `window`, working hours of `weekdays` only.
+struct Reach {
+    window: Span,
+    weekdays: Vec<i16>,
+}
+
+impl Reach {
+    /// Every start on the local dates `first .. first + days`, with its block (service and
+    /// buffer, `longest` being the longest among the staff members asked about).
+    fn days(rules: &Rules, first: NaiveDate, days: u32, longest: Duration) -> Self {
+        let midnight = first.and_hms_opt(0, 0, 0).expect("midnight");
+        let weekdays = first.iter_days().take(days.min(7) as usize).map(weekday).collect();
+        Reach {
+            window: Span {
+                start: engine::boundary(rules.tz, midnight),
+                // A fall-back hour at midnight repeats the last local hour after the next
+                // local midnight: three hours of margin cover any zone's change.
+                end: engine::boundary(rules.tz, midnight + Duration::days(days.into()))
+                    + longest
+                    + Duration::hours(3),
+            },
+            weekdays,
+        }
+    }
+
+    /// One start and its block.
+    fn at(rules: &Rules, start: DateTime<Utc>, longest: Duration) -> Self {
+        Reach {
+            window: Span { start, end: start + longest },
+            weekdays: vec![weekday(start.with_timezone(&rules.tz).date_naive())],
+        }
+    }
+}
+
+fn weekday(date: NaiveDate) -> i16 {
+    chrono::Datelike::weekday(&date).number_from_monday() as i16
+}
+
+/// How long `service` keeps the busiest of `staff` (their duration override and the buffer).
+fn longest(service: &services::Model, staff: &[(Uuid, Option<&staff_services::Model>)]) -> Duration {
+    staff.iter().map(|(_, a)| duration(service, *a)).max().unwrap_or_else(|| duration(service, None))
+        + Duration::minutes(service.buffer_minutes.into())
+}
+
+fn duration(service: &services::Model, assignment: Option<&staff_services::Model>) -> Duration {
+    Duration::minutes(assignment.and_then(|a| a.duration_minutes).unwrap_or(service.duration_minutes).into())
+}
+
+/// The calendars of `staff` (with their assignment, if any) for `service`, as far as `reach`
+/// goes: schedules, time off and busy blocks in one query, whatever the number of staff.
 async fn calendars(
     db: &DatabaseConnection,
     service: &services::Model,
     staff: &[(Uuid, Option<&staff_services::Model>)],
-    window: Span,
+    reach: &Reach,
     except: Option<Uuid>,
 ) -> ApiResult<Vec<Calendar>> {
     let ids: Vec<Uuid> = staff.iter().map(|(id, _)| *id).collect();
-    let mut weeks = store::schedules(db, &ids).await?;
-    let mut time_off = store::time_off(db, &ids, window).await?;
-    let mut busy = store::busy(db, &ids, window, except).await?;
+    let mut rows = store::calendars(db, &ids, &reach.weekdays, reach.window, except).await?;
     Ok(staff
         .iter()
-        .map(|(id, assignment)| Calendar {
-            staff_id: *id,
-            duration: Duration::minutes(
-                assignment.and_then(|a| a.duration_minutes).unwrap_or(service.duration_minutes).into(),
-            ),
-            buffer: Duration::minutes(service.buffer_minutes.into()),
-            week: weeks.remove(id).unwrap_or_default(),
-            time_off: time_off.remove(id).unwrap_or_default(),
-            busy: busy.remove(id).unwrap_or_default(),
+        .map(|(id, assignment)| {
+            let rows = rows.remove(id).unwrap_or_default();
+            Calendar {
+                staff_id: *id,
+                duration: duration(service, *assignment),
+                buffer: Duration::minutes(service.buffer_minutes.into()),
+                week: rows.week,
+                time_off: rows.time_off,
+                busy: rows.busy,
+            }
         })
         .collect())
 }
 
-async fn active_service(db: &DatabaseConnection, id: Uuid) -> ApiResult<services::Model> {
-    catalog_store::find_service(db, id)
+/// Settings, an active service and its qualified staff (optionally one of them), in one query.
+async fn active_context(
+    db: &DatabaseConnection,
+    service_id: Uuid,
+    staff_id: Option<Uuid>,
+) -> ApiResult<store::Context> {
+    store::context(db, service_id, staff_id)
         .await?
-        .filter(|s| s.is_active)
+        .filter(|c| c.service.is_active)
         .ok_or_else(|| ApiError::field("service_id", "no such active service"))
 }
 
@@ -89,28 +142,17 @@ pub async fn availability(db: &DatabaseConnection, q: AvailabilityQuery) -> ApiR
     if !(2000..=2999).contains(&chrono::Datelike::year(&q.date)) {
         return Err(ApiError::field("date", "must be between 2000-01-01 and 2999-12-31"));
     }
-    let settings = crate::settings::store::get(db).await?;
+    let store::Context { settings, service, assignments } =
+        active_context(db, q.service_id, q.staff_id).await?;
     let rules = rules(&settings, Utc::now());
-    let service = active_service(db, q.service_id).await?;
-    let assignments = store::qualified(db, service.id, q.staff_id).await?;
     let staff: Vec<_> = assignments.iter().map(|a| (a.staff_id, Some(a))).collect();
-    let window = local_days(&rules, q.date, days);
-    let calendars = calendars(db, &service, &staff, window, None).await?;
+    let reach = Reach::days(&rules, q.date, days, longest(&service, &staff));
+    let calendars = calendars(db, &service, &staff, &reach, None).await?;
     let slots = engine::availability(&rules, &calendars, q.date, days)
         .into_iter()
         .map(|s| SlotView { staff_id: s.staff_id, start_at: s.start, end_at: s.end })
         .collect();
     Ok(AvailabilityView { timezone: settings.timezone, slots })
-}
-
-/// The instants spanned by `days` local dates from `first`, with a day's margin either side
-/// for services that cross midnight and for time zone offsets.
-fn local_days(rules: &Rules, first: NaiveDate, days: u32) -> Span {
-    let start = first.and_hms_opt(0, 0, 0).expect("midnight");
-    Span {
-        start: engine::boundary(rules.tz, start) - Duration::days(1),
-        end: engine::boundary(rules.tz, start + Duration::days(days.into())) + Duration::days(1),
-    }
 }
 
 /// A requested start as an instant, within the years a salon books in (which also keeps the
@@ -122,10 +164,6 @@ fn instant(field: &'static str, at: chrono::DateTime<chrono::FixedOffset>) -> Ap
     } else {
         Err(ApiError::field(field, "must be between the years 2000 and 2999"))
     }
-}
-
-fn around(start: DateTime<Utc>) -> Span {
-    Span { start: start - Duration::days(1), end: start + Duration::days(2) }
 }
 
 /// Why one start time is (not) bookable with one staff member.
@@ -143,8 +181,9 @@ pub async fn explain(db: &DatabaseConnection, q: ExplainQuery) -> ApiResult<Expl
         .ok_or_else(|| ApiError::field("staff_id", "no such staff member"))?;
     let assignment = store::qualified(db, service.id, Some(staff.id)).await?.into_iter().next();
     let start = instant("start_at", q.start_at)?;
-    let cal =
-        calendars(db, &service, &[(staff.id, assignment.as_ref())], around(start), None).await?.remove(0);
+    let asked = [(staff.id, assignment.as_ref())];
+    let reach = Reach::at(&rules, start, longest(&service, &asked));
+    let cal = calendars(db, &service, &asked, &reach, None).await?.remove(0);
     let mut reasons = engine::evaluate(&rules, &cal, start);
     if assignment.is_none() || !service.is_active {
         reasons.insert(0, Reason::NotQualified);
@@ -275,8 +314,8 @@ async fn book(
                 .id
         }
     };
-    let service = active_service(db, req.service_id).await?;
-    let assignments = store::qualified(db, service.id, req.staff_id).await?;
+    let store::Context { settings, service, assignments } =
+        active_context(db, req.service_id, req.staff_id).await?;
     if req.staff_id.is_some() && assignments.is_empty() {
         return Err(ApiError::field(
             "staff_id",
@@ -287,10 +326,16 @@ async fn book(
         return Err(taken(vec![Reason::NotQualified]));
     }
     let start = instant("start_at", req.start_at)?;
-    let settings = crate::settings::store::get(db).await?;
     let rules = rules(&settings, Utc::now());
     let staff: Vec<_> = assignments.iter().map(|a| (a.staff_id, Some(a))).collect();
-    let cals = calendars(db, &service, &staff, around(start), None).await?;
+    // Choosing among several staff members needs their whole day, to prefer the least busy.
+    let reach = match req.staff_id {
+        Some(_) => Reach::at(&rules, start, longest(&service, &staff)),
+        None => {
+            Reach::days(&rules, start.with_timezone(&rules.tz).date_naive(), 1, longest(&service, &staff))
+        }
+    };
+    let cals = calendars(db, &service, &staff, &reach, None).await?;
 
     let mut free: Vec<(&Calendar, &staff_services::Model)> = Vec::new();
     let mut reasons: Vec<Reason> = Vec::new();
@@ -509,10 +554,11 @@ pub async fn reschedule(
                     "this staff member does not perform this service (or is inactive)",
                 )
             })?;
-        let cal = calendars(db, &service, &[(staff_id, Some(&assignment))], around(start), Some(booking.id))
-            .await?
-            .remove(0);
-        let reasons = engine::evaluate(&rules(&settings, Utc::now()), &cal, start);
+        let rules = rules(&settings, Utc::now());
+        let staff = [(staff_id, Some(&assignment))];
+        let reach = Reach::at(&rules, start, longest(&service, &staff));
+        let cal = calendars(db, &service, &staff, &reach, Some(booking.id)).await?.remove(0);
+        let reasons = engine::evaluate(&rules, &cal, start);
         if !reasons.is_empty() {
             return Err(taken(reasons));
         }

@@ -1,22 +1,92 @@
 //! Booking queries. What availability needs is loaded in a fixed number of queries, whatever
-//! the number of staff members or days: settings, service, assignments, schedules, time off
-//! and busy blocks (one each).
+//! the number of staff members or days: settings, service, assignments, and the calendars
+//! (schedules, time off and busy blocks together).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic,
+    Iterable, QueryFilter, QueryOrder, Select,
 };
 use uuid::Uuid;
 
 use super::engine::Span;
 use crate::entity::{
-    booking_blocks as blocks, booking_events as events, bookings, idempotency_keys, staff,
-    staff_schedule_intervals, staff_services, staff_time_off,
+    booking_blocks as blocks, booking_events as events, bookings, idempotency_keys, services, settings,
+    staff, staff_schedule_intervals as hours, staff_services, staff_time_off as time_off,
 };
 use crate::staff::model::Interval;
+
+/// What every booking question starts from: the salon's settings, the service, and its
+/// assignments to active staff members (optionally to one of them).
+pub struct Context {
+    pub settings: settings::Model,
+    pub service: services::Model,
+    pub assignments: Vec<staff_services::Model>,
+}
+
+/// Every column of `E`, each named `{prefix}{column}`, so that several entities can share one
+/// row and each be read back with `FromQueryResult::from_query_result(row, prefix)`.
+fn select_prefixed<E: EntityTrait>(q: &mut SelectStatement, entity: E, prefix: &str) {
+    for column in E::Column::iter() {
+        q.expr_as(Expr::col((entity, column)), format!("{prefix}{}", column.as_str()));
+    }
+}
+
+/// The booking context in one query (the settings row, the service, and its qualified staff
+/// members' assignments, left-joined); `None` when there is no such service.
+pub async fn context<C: ConnectionTrait>(
+    db: &C,
+    service_id: Uuid,
+    staff_id: Option<Uuid>,
+) -> Result<Option<Context>, DbErr> {
+    let mut q = Query::select();
+    select_prefixed(&mut q, services::Entity, "s_");
+    select_prefixed(&mut q, settings::Entity, "c_");
+    select_prefixed(&mut q, staff_services::Entity, "a_");
+    let mut qualified = Condition::all()
+        .add(
+            Expr::col((staff_services::Entity, staff_services::Column::ServiceId))
+                .equals((services::Entity, services::Column::Id)),
+        )
+        .add(
+            Expr::col((staff_services::Entity, staff_services::Column::StaffId)).in_subquery(
+                Query::select()
+                    .column(staff::Column::Id)
+                    .from(staff::Entity)
+                    .and_where(staff::Column::IsActive.eq(true))
+                    .to_owned(),
+            ),
+        );
+    if let Some(staff_id) = staff_id {
+        qualified =
+            qualified.add(Expr::col((staff_services::Entity, staff_services::Column::StaffId)).eq(staff_id));
+    }
+    q.from(services::Entity)
+        .join(
+            JoinType::InnerJoin,
+            settings::Entity,
+            Expr::col((settings::Entity, settings::Column::Id)).eq(1),
+        )
+        .join(JoinType::LeftJoin, staff_services::Entity, qualified)
+        .and_where(Expr::col((services::Entity, services::Column::Id)).eq(service_id))
+        .order_by((staff_services::Entity, staff_services::Column::StaffId), Order::Asc);
+    let rows = db.query_all(&q).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let mut context = Context {
+        settings: settings::Model::from_query_result(first, "c_")?,
+        service: services::Model::from_query_result(first, "s_")?,
+        assignments: Vec::with_capacity(rows.len()),
+    };
+    for row in &rows {
+        if row.try_get::<Option<Uuid>>("a_", staff_services::Column::Id.as_str())?.is_some() {
+            context.assignments.push(staff_services::Model::from_query_result(row, "a_")?);
+        }
+    }
+    Ok(Some(context))
+}
 
 /// Assignments of `service_id` to active staff members (optionally one of them).
 pub async fn qualified<C: ConnectionTrait>(
@@ -40,67 +110,99 @@ pub async fn qualified<C: ConnectionTrait>(
     q.order_by_asc(staff_services::Column::StaffId).all(db).await
 }
 
-pub async fn schedules<C: ConnectionTrait>(
-    db: &C,
-    staff_ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<Interval>>, DbErr> {
-    let rows = staff_schedule_intervals::Entity::find()
-        .filter(staff_schedule_intervals::Column::StaffId.is_in(staff_ids.to_vec()))
-        .all(db)
-        .await?;
-    let mut map: HashMap<Uuid, Vec<Interval>> = HashMap::new();
-    for r in rows {
-        map.entry(r.staff_id).or_default().push(Interval {
-            weekday: r.weekday,
-            start: r.start_minute,
-            end: r.end_minute,
-        });
-    }
-    Ok(map)
+/// What availability needs of each staff member's calendar.
+#[derive(Debug, Default)]
+pub struct CalendarRows {
+    pub week: Vec<Interval>,
+    pub time_off: Vec<Span>,
+    /// Sorted by start.
+    pub busy: Vec<Span>,
 }
 
-pub async fn time_off<C: ConnectionTrait>(
-    db: &C,
-    staff_ids: &[Uuid],
-    window: Span,
-) -> Result<HashMap<Uuid, Vec<Span>>, DbErr> {
-    let rows = staff_time_off::Entity::find()
-        .filter(staff_time_off::Column::StaffId.is_in(staff_ids.to_vec()))
-        .filter(staff_time_off::Column::StartAt.lt(window.end))
-        // An entry lasts at most 366 days: a lower bound on the start lets the index stop.
-        .filter(staff_time_off::Column::StartAt.gt(window.start - Duration::days(367)))
-        .filter(staff_time_off::Column::EndAt.gt(window.start))
-        .all(db)
-        .await?;
-    let mut map: HashMap<Uuid, Vec<Span>> = HashMap::new();
-    for r in rows {
-        map.entry(r.staff_id).or_default().push(Span { start: r.start_at, end: r.end_at });
-    }
-    Ok(map)
+/// One row of the calendar query: a working interval, a time-off entry or a busy block.
+#[derive(Debug, FromQueryResult)]
+struct CalendarRow {
+    kind: i32,
+    staff_id: Uuid,
+    weekday: Option<i16>,
+    start_minute: Option<i16>,
+    end_minute: Option<i16>,
+    start_at: Option<DateTime<Utc>>,
+    end_at: Option<DateTime<Utc>>,
 }
 
-/// Active busy blocks overlapping `window`, sorted by start, leaving out `except`'s own.
-pub async fn busy<C: ConnectionTrait>(
+const WEEK: i32 = 1;
+const TIME_OFF: i32 = 2;
+const BUSY: i32 = 3;
+
+/// The calendars of `staff_ids` in one round trip (a `UNION ALL` of three selects): working
+/// hours on `weekdays`, time off and active busy blocks overlapping `window`, leaving out
+/// `except`'s own blocks.
+pub async fn calendars<C: ConnectionTrait>(
     db: &C,
     staff_ids: &[Uuid],
+    weekdays: &[i16],
     window: Span,
     except: Option<Uuid>,
-) -> Result<HashMap<Uuid, Vec<Span>>, DbErr> {
-    let mut q = blocks::Entity::find()
-        .filter(blocks::Column::StaffId.is_in(staff_ids.to_vec()))
-        .filter(blocks::Column::Active.eq(true))
-        .filter(blocks::Column::StartAt.lt(window.end))
+) -> Result<HashMap<Uuid, CalendarRows>, DbErr> {
+    let null = || Expr::cust("NULL");
+    let mut week = Query::select();
+    week.expr_as(Expr::val(WEEK), "kind")
+        .columns([
+            hours::Column::StaffId,
+            hours::Column::Weekday,
+            hours::Column::StartMinute,
+            hours::Column::EndMinute,
+        ])
+        .expr_as(null(), "start_at")
+        .expr_as(null(), "end_at")
+        .from(hours::Entity)
+        .and_where(hours::Column::StaffId.is_in(staff_ids.to_vec()))
+        .and_where(hours::Column::Weekday.is_in(weekdays.to_vec()));
+    let mut off = Query::select();
+    off.expr(Expr::val(TIME_OFF))
+        .column(time_off::Column::StaffId)
+        .exprs([null(), null(), null()])
+        .columns([time_off::Column::StartAt, time_off::Column::EndAt])
+        .from(time_off::Entity)
+        .and_where(time_off::Column::StaffId.is_in(staff_ids.to_vec()))
+        .and_where(time_off::Column::StartAt.lt(window.end))
+        // An entry lasts at most 366 days: a lower bound on the start lets the index stop.
+        .and_where(time_off::Column::StartAt.gt(window.start - Duration::days(367)))
+        .and_where(time_off::Column::EndAt.gt(window.start));
+    let mut busy = Query::select();
+    busy.expr(Expr::val(BUSY))
+        .column(blocks::Column::StaffId)
+        .exprs([null(), null(), null()])
+        .columns([blocks::Column::StartAt, blocks::Column::EndAt])
+        .from(blocks::Entity)
+        .and_where(blocks::Column::StaffId.is_in(staff_ids.to_vec()))
+        .and_where(blocks::Column::Active.eq(true))
+        .and_where(blocks::Column::StartAt.lt(window.end))
         // A block lasts at most 16 hours (12-hour service, 4-hour buffer): with a lower bound
         // on the start, the index range is the window, not all history.
-        .filter(blocks::Column::StartAt.gt(window.start - Duration::days(1)))
-        .filter(blocks::Column::EndAt.gt(window.start));
+        .and_where(blocks::Column::StartAt.gt(window.start - Duration::days(1)))
+        .and_where(blocks::Column::EndAt.gt(window.start));
     if let Some(booking) = except {
-        q = q.filter(blocks::Column::BookingId.ne(booking));
+        busy.and_where(blocks::Column::BookingId.ne(booking));
     }
-    let rows = q.order_by_asc(blocks::Column::StartAt).all(db).await?;
-    let mut map: HashMap<Uuid, Vec<Span>> = HashMap::new();
+    week.union(UnionType::All, off).union(UnionType::All, busy);
+
+    let rows = CalendarRow::find_by_statement(db.get_database_backend().build(&week)).all(db).await?;
+    let mut map: HashMap<Uuid, CalendarRows> = HashMap::new();
     for r in rows {
-        map.entry(r.staff_id).or_default().push(Span { start: r.start_at, end: r.end_at });
+        let entry = map.entry(r.staff_id).or_default();
+        match (r.kind, r.weekday, r.start_minute, r.end_minute, r.start_at, r.end_at) {
+            (WEEK, Some(weekday), Some(start), Some(end), _, _) => {
+                entry.week.push(Interval { weekday, start, end })
+            }
+            (TIME_OFF, _, _, _, Some(start), Some(end)) => entry.time_off.push(Span { start, end }),
+            (BUSY, _, _, _, Some(start), Some(end)) => entry.busy.push(Span { start, end }),
+            _ => return Err(DbErr::Custom(format!("unexpected calendar row {r:?}"))),
+        }
+    }
+    for entry in map.values_mut() {
+        entry.busy.sort_by_key(|b| b.start);
     }
     Ok(map)
 }
