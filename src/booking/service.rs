@@ -405,46 +405,34 @@ async fn write_new(
     block: Span,
     key: Option<&(String, String)>,
 ) -> Result<(), WriteError> {
-    let _writer = crate::db::sqlite_writer(db).await;
-    let run = async {
-        // On SQLite the first write takes the single writer lock, so the triggers below see
-        // every committed booking.
-        let txn = db.begin().await?;
-        let booking: bookings::ActiveModel = row.clone().into();
-        store::insert_booking(&txn, booking).await?;
-        store::insert_block(
-            &txn,
-            booking_blocks::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                booking_id: Set(row.id),
-                staff_id: Set(row.staff_id),
-                start_at: Set(block.start),
-                end_at: Set(block.end),
-                active: Set(BookingStatus::parse(&row.status).is_some_and(BookingStatus::is_active)),
-            },
-        )
-        .await?;
-        let created = json!({"status": row.status, "staff_id": row.staff_id, "start_at": row.start_at, "end_at": row.end_at, "price_cents": row.price_cents});
-        store::insert_event(&txn, event(row.id, actor, "created", None, Some(created), None)).await?;
-        if let Some((key, hash)) = key {
-            let body = serde_json::to_string(&BookingView::from(row.clone()))
-                .map_err(|e| DbErr::Custom(e.to_string()))?;
-            store::insert_idempotent(
-                &txn,
-                idempotency_keys::ActiveModel {
-                    user_id: Set(actor),
-                    key: Set(key.clone()),
-                    request_hash: Set(hash.clone()),
-                    response_status: Set(201),
-                    response_body: Set(body),
-                    created_at: Set(Utc::now()),
-                },
-            )
-            .await?;
-        }
-        txn.commit().await
+    let created = json!({"status": row.status, "staff_id": row.staff_id, "start_at": row.start_at, "end_at": row.end_at, "price_cents": row.price_cents});
+    let key = match key {
+        Some((key, hash)) => Some(idempotency_keys::ActiveModel {
+            user_id: Set(actor),
+            key: Set(key.clone()),
+            request_hash: Set(hash.clone()),
+            response_status: Set(201),
+            response_body: Set(serde_json::to_string(&BookingView::from(row.clone()))
+                .map_err(|e| WriteError::Other(ApiError::Internal(e.into())))?),
+            created_at: Set(Utc::now()),
+        }),
+        None => None,
     };
-    run.await.map_err(classify)
+    let rows = store::NewBooking {
+        booking: row.clone().into(),
+        block: booking_blocks::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            booking_id: Set(row.id),
+            staff_id: Set(row.staff_id),
+            start_at: Set(block.start),
+            end_at: Set(block.end),
+            active: Set(BookingStatus::parse(&row.status).is_some_and(BookingStatus::is_active)),
+        },
+        event: event(row.id, actor, "created", None, Some(created), None),
+        key,
+    };
+    let _writer = crate::db::sqlite_writer(db).await;
+    store::insert_new(db, rows).await.map_err(classify)
 }
 
 fn event(

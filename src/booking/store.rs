@@ -5,10 +5,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{
+    CommonTableExpression, Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement, UnionType,
+    WithClause,
+};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic,
-    Iterable, QueryFilter, QueryOrder, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, IdenStatic, Iterable, QueryFilter, QueryOrder, QueryTrait, Select, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -207,11 +210,42 @@ pub async fn calendars<C: ConnectionTrait>(
     Ok(map)
 }
 
-pub async fn insert_booking<C: ConnectionTrait>(
-    db: &C,
-    row: bookings::ActiveModel,
-) -> Result<bookings::Model, DbErr> {
-    row.insert(db).await
+/// The rows a new booking is made of.
+pub struct NewBooking {
+    pub booking: bookings::ActiveModel,
+    pub block: blocks::ActiveModel,
+    pub event: events::ActiveModel,
+    pub key: Option<idempotency_keys::ActiveModel>,
+}
+
+/// Writes a new booking's rows, all or nothing. On PostgreSQL one statement (inserts in
+/// `WITH` clauses) is one round trip and its own transaction: the exclusion constraints and
+/// foreign keys are checked as for separate inserts. On SQLite, a transaction whose first
+/// write takes the single writer lock, so the triggers see every committed booking.
+pub async fn insert_new(db: &DatabaseConnection, rows: NewBooking) -> Result<(), DbErr> {
+    let NewBooking { booking, block, event, key } = rows;
+    if db.get_database_backend() == DbBackend::Postgres {
+        let mut inserts = vec![
+            bookings::Entity::insert(booking).into_query(),
+            blocks::Entity::insert(block).into_query(),
+            events::Entity::insert(event).into_query(),
+        ];
+        inserts.extend(key.map(|k| idempotency_keys::Entity::insert(k).into_query()));
+        let mut with = WithClause::new();
+        for (i, insert) in inserts.into_iter().enumerate() {
+            with.cte(CommonTableExpression::new().query(insert).table_name(format!("w{i}")).to_owned());
+        }
+        db.execute(&with.query(Query::select().expr(Expr::val(1)).to_owned())).await?;
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    booking.insert(&txn).await?;
+    block.insert(&txn).await?;
+    event.insert(&txn).await?;
+    if let Some(key) = key {
+        key.insert(&txn).await?;
+    }
+    txn.commit().await
 }
 
 pub async fn update_booking<C: ConnectionTrait>(
@@ -219,10 +253,6 @@ pub async fn update_booking<C: ConnectionTrait>(
     row: bookings::ActiveModel,
 ) -> Result<bookings::Model, DbErr> {
     row.update(db).await
-}
-
-pub async fn insert_block<C: ConnectionTrait>(db: &C, row: blocks::ActiveModel) -> Result<(), DbErr> {
-    row.insert(db).await.map(|_| ())
 }
 
 /// Moves a booking's blocks and sets whether they hold the staff member.
@@ -347,11 +377,4 @@ pub async fn find_idempotent<C: ConnectionTrait>(
     key: &str,
 ) -> Result<Option<idempotency_keys::Model>, DbErr> {
     idempotency_keys::Entity::find_by_id((user_id, key.to_owned())).one(db).await
-}
-
-pub async fn insert_idempotent<C: ConnectionTrait>(
-    db: &C,
-    row: idempotency_keys::ActiveModel,
-) -> Result<(), DbErr> {
-    row.insert(db).await.map(|_| ())
 }
