@@ -11,7 +11,8 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    FromQueryResult, IdenStatic, Iterable, QueryFilter, QueryOrder, QueryTrait, Select, TransactionTrait,
+    FromQueryResult, IdenStatic, Iterable, QueryFilter, QueryOrder, QueryTrait, Select, Statement,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -218,19 +219,21 @@ pub struct NewBooking {
     pub key: Option<idempotency_keys::ActiveModel>,
 }
 
-/// Writes a new booking's rows, all or nothing. On PostgreSQL one statement (inserts in
-/// `WITH` clauses) is one round trip and its own transaction: the exclusion constraints and
-/// foreign keys are checked as for separate inserts. On SQLite, a transaction whose first
-/// write takes the single writer lock, so the triggers see every committed booking.
+/// Writes a new booking's rows, all or nothing, in one round trip of inserts. On PostgreSQL
+/// one statement (inserts in `WITH` clauses), which is its own transaction: the exclusion
+/// constraints and foreign keys are checked as for separate inserts. On SQLite the inserts
+/// go as one batch inside a transaction whose first write takes the single writer lock, so
+/// the triggers see every committed booking.
 pub async fn insert_new(db: &DatabaseConnection, rows: NewBooking) -> Result<(), DbErr> {
     let NewBooking { booking, block, event, key } = rows;
-    if db.get_database_backend() == DbBackend::Postgres {
-        let mut inserts = vec![
-            bookings::Entity::insert(booking).into_query(),
-            blocks::Entity::insert(block).into_query(),
-            events::Entity::insert(event).into_query(),
-        ];
-        inserts.extend(key.map(|k| idempotency_keys::Entity::insert(k).into_query()));
+    let mut inserts = vec![
+        bookings::Entity::insert(booking).into_query(),
+        blocks::Entity::insert(block).into_query(),
+        events::Entity::insert(event).into_query(),
+    ];
+    inserts.extend(key.map(|k| idempotency_keys::Entity::insert(k).into_query()));
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
         let mut with = WithClause::new();
         for (i, insert) in inserts.into_iter().enumerate() {
             with.cte(CommonTableExpression::new().query(insert).table_name(format!("w{i}")).to_owned());
@@ -238,13 +241,17 @@ pub async fn insert_new(db: &DatabaseConnection, rows: NewBooking) -> Result<(),
         db.execute(&with.query(Query::select().expr(Expr::val(1)).to_owned())).await?;
         return Ok(());
     }
-    let txn = db.begin().await?;
-    booking.insert(&txn).await?;
-    block.insert(&txn).await?;
-    event.insert(&txn).await?;
-    if let Some(key) = key {
-        key.insert(&txn).await?;
+    // SQLite runs the statements of one batch in order, binding the anonymous parameters of
+    // each from the shared list in turn.
+    let (mut sql, mut values) = (String::new(), Vec::new());
+    for insert in &inserts {
+        let stmt = backend.build(insert);
+        sql.push_str(&stmt.sql);
+        sql.push_str(";\n");
+        values.extend(stmt.values.map(|v| v.0).unwrap_or_default());
     }
+    let txn = db.begin().await?;
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     txn.commit().await
 }
 
