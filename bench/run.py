@@ -25,7 +25,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 BIN = os.path.join(ROOT, "target", "release", "salon")
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
-PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/salon_bench")
+# TLS off for both the server and pgbench: over loopback it protects nothing, and left at
+# libpq's and sqlx's default (prefer) it costs 10-20 % on both sides (see BENCHMARKS.md).
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/salon_bench?sslmode=disable")
 PORT = int(os.environ.get("BENCH_PORT", "8089"))
 BASE = f"http://127.0.0.1:{PORT}"
 SECRET = "bench-secret-0123456789-0123456789-0123456789"
