@@ -352,8 +352,13 @@ async fn book(
         reasons.dedup();
         return Err(taken(reasons));
     }
-    // Spread the work: the staff member with the fewest bookings around that time first.
-    free.sort_by_key(|(cal, _)| (cal.busy.len(), cal.staff_id));
+    // Spread the work: the staff member with the fewest bookings starting that local day first
+    // (the calendars reach a little into the next day; those blocks do not count).
+    let day = start.with_timezone(&rules.tz).date_naive();
+    let that_day = |cal: &Calendar| {
+        cal.busy.iter().filter(|b| b.start.with_timezone(&rules.tz).date_naive() == day).count()
+    };
+    free.sort_by_key(|(cal, _)| (that_day(cal), cal.staff_id));
 
     let status = if settings.require_approval { BookingStatus::Pending } else { BookingStatus::Confirmed };
     let mut last = taken(Vec::new());

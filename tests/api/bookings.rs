@@ -224,6 +224,38 @@ api_test! {
 }
 
 api_test! {
+    async fn the_server_picks_the_staff_member_least_busy_that_local_day_not_the_next(app) {
+        let s = app.salon().await;
+        let night = app.create_staff(&s.admin, "night@salon.example").await;
+        let night_id = night["id"].as_str().unwrap().to_owned();
+        let week: Vec<Value> = (1..=7)
+            .flat_map(|d| [json!({"weekday": d, "start": "00:00", "end": "03:00"}), json!({"weekday": d, "start": "09:00", "end": "17:00"})])
+            .collect();
+        let res = app.put(&format!("/api/v1/staff/{night_id}/schedule")).token(&s.admin).json(json!({"intervals": week})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        app.assign(&s.admin, &night_id, &s.service_id).await;
+        let next_day = s.date.succ_opt().unwrap();
+        // The day stylist has one booking that day; the night stylist two, early the next day.
+        let day_booking = app.book(&s.client, booking(&s, "14:00")).await;
+        let mut night_bookings = Vec::new();
+        for hhmm in ["00:00", "01:00"] {
+            let at = format!("{next_day}T{hhmm}:00Z");
+            night_bookings.push(app.book(&s.client, json!({"service_id": s.service_id, "staff_id": night_id, "start_at": at})).await);
+        }
+
+        let (_, other) = app.client().await;
+        let picked = app.book(&other, json!({"service_id": s.service_id, "start_at": s.at("10:00")})).await;
+
+        assert_eq!(day_booking.status, StatusCode::CREATED, "{}", day_booking.text);
+        for res in &night_bookings {
+            assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        }
+        assert_eq!(picked.status, StatusCode::CREATED, "{}", picked.text);
+        assert_eq!(picked.body["staff_id"], night_id.as_str(), "nothing booked that day, so the night stylist");
+    }
+}
+
+api_test! {
     async fn an_idempotency_key_makes_a_retry_return_the_first_booking(app) {
         let s = app.salon().await;
         let body = booking(&s, "10:00");
