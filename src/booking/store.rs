@@ -219,11 +219,10 @@ pub struct NewBooking {
     pub key: Option<idempotency_keys::ActiveModel>,
 }
 
-/// Writes a new booking's rows, all or nothing, in one round trip of inserts. On PostgreSQL
-/// one statement (inserts in `WITH` clauses), which is its own transaction: the exclusion
-/// constraints and foreign keys are checked as for separate inserts. On SQLite the inserts
-/// go as one batch inside a transaction whose first write takes the single writer lock, so
-/// the triggers see every committed booking.
+/// Writes a new booking's rows, all or nothing. On PostgreSQL one statement (inserts in `WITH`
+/// clauses), which is its own transaction: the exclusion constraints and foreign keys are
+/// checked as for separate inserts. On SQLite BEGIN, the inserts as one batch, and COMMIT; the
+/// first write takes the single writer lock, so the triggers see every committed booking.
 pub async fn insert_new(db: &DatabaseConnection, rows: NewBooking) -> Result<(), DbErr> {
     let NewBooking { booking, block, event, key } = rows;
     let mut inserts = vec![
@@ -234,8 +233,13 @@ pub async fn insert_new(db: &DatabaseConnection, rows: NewBooking) -> Result<(),
     inserts.extend(key.map(|k| idempotency_keys::Entity::insert(k).into_query()));
     let backend = db.get_database_backend();
     if backend == DbBackend::Postgres {
+        // PostgreSQL promises no order among data-modifying `WITH` clauses; it runs the ones
+        // the main query does not read last-listed first. Listing them in reverse makes the
+        // booking row (and its client-overlap constraint) go first, as on SQLite, so a double
+        // click gets the client's reason. Correctness does not depend on it: whichever
+        // constraint fires, the statement fails whole and is classified.
         let mut with = WithClause::new();
-        for (i, insert) in inserts.into_iter().enumerate() {
+        for (i, insert) in inserts.into_iter().enumerate().rev() {
             with.cte(CommonTableExpression::new().query(insert).table_name(format!("w{i}")).to_owned());
         }
         db.execute(&with.query(Query::select().expr(Expr::val(1)).to_owned())).await?;
