@@ -56,13 +56,8 @@ pub async fn context<C: ConnectionTrait>(
                 .equals((services::Entity, services::Column::Id)),
         )
         .add(
-            Expr::col((staff_services::Entity, staff_services::Column::StaffId)).in_subquery(
-                Query::select()
-                    .column(staff::Column::Id)
-                    .from(staff::Entity)
-                    .and_where(staff::Column::IsActive.eq(true))
-                    .to_owned(),
-            ),
+            Expr::col((staff_services::Entity, staff_services::Column::StaffId))
+                .in_subquery(active_staff_ids()),
         );
     if let Some(staff_id) = staff_id {
         qualified =
@@ -92,22 +87,24 @@ pub async fn context<C: ConnectionTrait>(
     Ok(Some(context))
 }
 
+/// `SELECT id FROM staff WHERE is_active`: who can be booked at all.
+fn active_staff_ids() -> SelectStatement {
+    Query::select()
+        .column(staff::Column::Id)
+        .from(staff::Entity)
+        .and_where(staff::Column::IsActive.eq(true))
+        .to_owned()
+}
+
 /// Assignments of `service_id` to active staff members (optionally one of them).
 pub async fn qualified<C: ConnectionTrait>(
     db: &C,
     service_id: Uuid,
     staff_id: Option<Uuid>,
 ) -> Result<Vec<staff_services::Model>, DbErr> {
-    let mut q =
-        staff_services::Entity::find().filter(staff_services::Column::ServiceId.eq(service_id)).filter(
-            staff_services::Column::StaffId.in_subquery(
-                Query::select()
-                    .column(staff::Column::Id)
-                    .from(staff::Entity)
-                    .and_where(staff::Column::IsActive.eq(true))
-                    .to_owned(),
-            ),
-        );
+    let mut q = staff_services::Entity::find()
+        .filter(staff_services::Column::ServiceId.eq(service_id))
+        .filter(staff_services::Column::StaffId.in_subquery(active_staff_ids()));
     if let Some(staff_id) = staff_id {
         q = q.filter(staff_services::Column::StaffId.eq(staff_id));
     }
