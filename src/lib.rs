@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod booking;
+pub mod cache;
 pub mod catalog;
 pub mod config;
 pub mod dataset;

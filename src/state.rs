@@ -1,10 +1,12 @@
-//! What every handler can reach: the database, the configuration and the token keys.
+//! What every handler can reach: the database, the configuration, the token keys, and
+//! rendered pages that the database's versions say are still current.
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
 use crate::auth::jwt::JwtKeys;
+use crate::cache::RenderCache;
 use crate::config::Config;
 use crate::telemetry::Metrics;
 
@@ -14,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<Metrics>,
+    /// Rendered pages of `GET /api/v1/services`, reused only at the database's current version.
+    pub services_cache: Arc<RenderCache>,
 }
 
 impl AppState {
@@ -34,6 +38,12 @@ impl AppState {
             }
         };
         let jwt = Arc::new(JwtKeys::new(&secret, config.access_ttl_secs));
-        Ok(Self { db, config: Arc::new(config), jwt, metrics: Arc::new(Metrics::new()) })
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            jwt,
+            metrics: Arc::new(Metrics::new()),
+            services_cache: Arc::default(),
+        })
     }
 }

@@ -8,6 +8,7 @@ mod m20261125_000001_accounts;
 mod m20261125_000002_staff_catalog;
 mod m20261125_000003_bookings;
 mod m20261125_000004_busy_indexes;
+mod m20261125_000005_cache_versions;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_staff_catalog::Migration),
             Box::new(m20261125_000003_bookings::Migration),
             Box::new(m20261125_000004_busy_indexes::Migration),
+            Box::new(m20261125_000005_cache_versions::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use uuid::Uuid;
 
 use super::model::{
@@ -86,17 +87,27 @@ pub async fn delete_category(
 }
 
 /// List services. Public (active ones); admins may list deactivated ones too.
+///
+/// The response carries a weak `ETag`; sending it back in `If-None-Match` gets a 304 without
+/// a body while the services have not changed.
 #[utoipa::path(get, path = "/api/v1/services", tag = "services",
     security((), ("bearer" = []), ("oauth2" = [])),
-    params(ServiceListQuery),
-    responses((status = 200, description = "A page of services, by name", body = Page<ServiceView>)))]
+    params(ServiceListQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier response")),
+    responses(
+        (status = 200, description = "A page of services, by name", body = Page<ServiceView>,
+            headers(("ETag" = String, description = "Changes whenever the page could have changed"))),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn list_services(
     State(state): State<AppState>,
     caller: Option<CurrentUser>,
+    headers: HeaderMap,
     Query(q): Query<ServiceListQuery>,
-) -> ApiResult<axum::Json<Page<ServiceView>>> {
-    Ok(axum::Json(service::list_services(&state.db, caller.as_ref(), q).await?.map(ServiceView::from)))
+) -> ApiResult<Response> {
+    let rendered = service::list_services(&state.db, &state.services_cache, caller.as_ref(), q).await?;
+    Ok(rendered.respond(&headers))
 }
 
 /// Create a service. Roles: admin.

@@ -9,14 +9,18 @@ use uuid::Uuid;
 
 use super::model::{
     AssignmentListQuery, AssignmentView, CategoryListQuery, CreateAssignmentRequest, CreateCategoryRequest,
-    CreateServiceRequest, ServiceListQuery, UpdateCategoryRequest, UpdateServiceRequest,
+    CreateServiceRequest, ServiceListQuery, ServiceView, UpdateCategoryRequest, UpdateServiceRequest,
 };
 use super::store;
 use crate::auth::{CurrentUser, active_filter, is_admin};
+use crate::cache::{self, RenderCache, Rendered};
 use crate::entity::{service_categories as categories, services, staff_services as assignments};
 use crate::error::{ApiError, ApiResult, on_constraint};
 use crate::pagination::{Page, Window, fetch};
 use crate::staff::store as staff_store;
+
+/// The name of the services list's version in `cache_versions`.
+const SERVICES_CACHE: &str = "services";
 
 const CATEGORY_TAKEN: &[(&str, &str, &str)] =
     &[("service_categories", "category-exists", "a category with this name already exists")];
@@ -93,12 +97,27 @@ pub async fn deactivate_category(db: &DatabaseConnection, id: Uuid) -> ApiResult
 /// Database failures only.
 pub async fn list_services(
     db: &DatabaseConnection,
+    cache: &RenderCache,
     caller: Option<&CurrentUser>,
     q: ServiceListQuery,
-) -> ApiResult<Page<services::Model>> {
+) -> ApiResult<Rendered> {
     let window = Window::new(q.limit, q.offset);
-    let Some(active) = active_filter(caller, q.active) else { return Ok(window.page(Vec::new(), 0)) };
-    Ok(fetch(db, store::services(q.category_id, active), window).await?)
+    let active = active_filter(caller, q.active);
+    // Everything the page depends on besides the rows: who may see what, and which page.
+    let key = format!("{:?}|{active:?}|{}|{}", q.category_id, window.limit, window.offset);
+    // The version first, then the rows: a rendering is never older than the version it
+    // is kept under (a write in between only makes it newer, and bumps the version).
+    let version = cache::version(db, SERVICES_CACHE).await?;
+    if let Some(kept) = cache.get(&key, version) {
+        return Ok(kept);
+    }
+    let page = match active {
+        Some(active) => fetch(db, store::services(q.category_id, active), window).await?,
+        None => window.page(Vec::new(), 0),
+    };
+    let rendered = Rendered::new(&key, version, &page.map(ServiceView::from)).map_err(anyhow::Error::from)?;
+    cache.put(key, rendered.clone());
+    Ok(rendered)
 }
 
 /// A service; deactivated ones only for admins.

@@ -223,3 +223,42 @@ api_test! {
         second.assert_problem(404, "not-found");
     }
 }
+
+api_test! {
+    async fn the_services_list_is_fresh_in_every_process_after_any_write_and_answers_304_when_unchanged(app) {
+        use sea_orm::ConnectionTrait;
+        let (_, admin) = app.admin().await;
+        let cut = app.create_service(&admin, "Men's cut", 30, 3500).await;
+        let other = app.another_process().await;
+
+        let first = app.get("/api/v1/services").send().await;
+        let etag = first.headers["etag"].to_str().unwrap().to_owned();
+        let unchanged = app.get("/api/v1/services").header("If-None-Match", &etag).send().await;
+        let seen_by_other = other.get("/api/v1/services").send().await;
+
+        // A change through one process...
+        app.patch(&format!("/api/v1/services/{}", id(&cut))).token(&admin).json(json!({"price_cents": 4000})).send().await;
+        let other_after_patch = other.get("/api/v1/services").header("If-None-Match", &etag).send().await;
+        // ...and one that bypasses the server entirely.
+        app.db.execute_unprepared("UPDATE services SET name = 'Scissor cut'").await.unwrap();
+        let after_sql = other.get("/api/v1/services").send().await;
+        let admin_view = app.get("/api/v1/services?active=false").token(&admin).send().await;
+        app.delete(&format!("/api/v1/services/{}", id(&cut))).token(&admin).send().await;
+        let public_after_delete = other.get("/api/v1/services").send().await;
+        let admin_after_delete = other.get("/api/v1/services?active=false").token(&admin).send().await;
+
+        assert_eq!(first.status, StatusCode::OK);
+        assert!(etag.starts_with("W/\""), "{etag}");
+        assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+        assert_eq!(unchanged.text, "");
+        assert_eq!(unchanged.headers["etag"], etag.as_str());
+        assert_eq!(seen_by_other.body["items"][0]["price_cents"], 3500);
+        assert_eq!(other_after_patch.status, StatusCode::OK, "a stale ETag gets the new page");
+        assert_eq!(other_after_patch.body["items"][0]["price_cents"], 4000);
+        assert_ne!(other_after_patch.headers["etag"], etag.as_str());
+        assert_eq!(after_sql.body["items"][0]["name"], "Scissor cut");
+        assert_eq!(admin_view.body["total"], 0, "admins asking for deactivated services get their own page");
+        assert_eq!(public_after_delete.body["total"], 0);
+        assert_eq!(admin_after_delete.body["items"][0]["name"], "Scissor cut");
+    }
+}

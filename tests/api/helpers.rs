@@ -49,7 +49,7 @@ pub struct TestApp {
     pub router: Router,
     pub db: DatabaseConnection,
     pub database_url: String,
-    _guard: DbGuard,
+    _guard: std::sync::Arc<DbGuard>,
 }
 
 enum DbGuard {
@@ -122,7 +122,18 @@ impl TestApp {
         let db = salon::db::connect(&database_url).await.expect("connect");
         salon::db::migrate(&db).await.expect("migrate");
         let state = AppState::new(db.clone(), test_config(&database_url)).await.expect("state");
-        TestApp { router: salon::app(state), db, database_url, _guard: guard }
+        TestApp { router: salon::app(state), db, database_url, _guard: std::sync::Arc::new(guard) }
+    }
+
+    /// Another server process on the same database: its own state (and in-memory caches).
+    pub async fn another_process(&self) -> TestApp {
+        let state = AppState::new(self.db.clone(), test_config(&self.database_url)).await.expect("state");
+        TestApp {
+            router: salon::app(state),
+            db: self.db.clone(),
+            database_url: self.database_url.clone(),
+            _guard: self._guard.clone(),
+        }
     }
 
     pub fn get(&self, path: &str) -> Req<'_> {

@@ -1,0 +1,156 @@
+//! Rendered responses kept in memory, each valid at one version of the rows it was rendered
+//! from. The database keeps the versions (table `cache_versions`, bumped by triggers on the
+//! source tables in the same transaction as the change), and every request reads the current
+//! version before it may reuse a rendering; so a process never serves a response that another
+//! process's write has made stale, and nothing depends on in-process state for correctness.
+//! The cache only saves re-reading and re-encoding rows that have not changed.
+//!
+//! The version also makes a weak `ETag`: a client that sends it back in `If-None-Match` gets a
+//! `304 Not Modified` without a body while nothing changed.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sea_orm::{ConnectionTrait, DbErr, Statement};
+
+/// How many renderings a cache keeps; inserting one more empties it (renderings are small,
+/// and the keys a booking page uses are few).
+const CAPACITY: usize = 64;
+
+/// One rendered JSON body, the version it was rendered at, and its `ETag`.
+#[derive(Clone)]
+pub struct Rendered {
+    version: i64,
+    etag: HeaderValue,
+    body: Bytes,
+}
+
+impl Rendered {
+    /// # Errors
+    /// When `value` cannot be encoded as JSON.
+    pub fn new<T: serde::Serialize>(key: &str, version: i64, value: &T) -> serde_json::Result<Self> {
+        let body = Bytes::from(serde_json::to_vec(value)?);
+        let etag = HeaderValue::from_str(&format!("W/\"{version}-{:016x}\"", fnv1a(key.as_bytes())))
+            .expect("digits, letters and quotes are a valid header value");
+        Ok(Self { version, etag, body })
+    }
+
+    /// 200 with the body, or 304 when the request's `If-None-Match` names this rendering.
+    pub fn respond(&self, request: &HeaderMap) -> Response {
+        let headers = [
+            (header::ETAG, self.etag.clone()),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+        ];
+        if if_none_match(request, &self.etag) {
+            return (StatusCode::NOT_MODIFIED, headers).into_response();
+        }
+        let content_type = (header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        (headers, [content_type], self.body.clone()).into_response()
+    }
+}
+
+/// Renderings by key (the request's normalized parameters).
+#[derive(Default)]
+pub struct RenderCache {
+    entries: Mutex<HashMap<String, Rendered>>,
+}
+
+impl RenderCache {
+    /// The rendering of `key` at `version`, if it is the one kept.
+    pub fn get(&self, key: &str, version: i64) -> Option<Rendered> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(key).filter(|r| r.version == version).cloned()
+    }
+
+    /// Keeps `rendered` for `key`, unless a newer version is already kept.
+    pub fn put(&self, key: String, rendered: Rendered) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.get(&key).is_some_and(|kept| kept.version > rendered.version) {
+            return;
+        }
+        if entries.len() >= CAPACITY && !entries.contains_key(&key) {
+            entries.clear();
+        }
+        entries.insert(key, rendered);
+    }
+}
+
+/// The current version of the rows behind cache `name` (its row is created by the migration
+/// that creates the trigger).
+///
+/// # Errors
+/// Database failures; `RecordNotFound` when there is no such cache.
+pub async fn version<C: ConnectionTrait>(db: &C, name: &str) -> Result<i64, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => "SELECT version FROM cache_versions WHERE name = $1",
+        _ => "SELECT version FROM cache_versions WHERE name = ?",
+    };
+    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, [name.into()])).await?;
+    let row = row.ok_or_else(|| DbErr::RecordNotFound(format!("cache version {name}")))?;
+    row.try_get_by_index::<i64>(0)
+}
+
+/// Whether `If-None-Match` lists `etag` (weak comparison, RFC 9110 13.1.2) or is `*`.
+fn if_none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let ours = opaque(etag.to_str().unwrap_or_default());
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|list| list.split(',').any(|tag| tag.trim() == "*" || opaque(tag) == ours))
+}
+
+/// FNV-1a: a stable hash (the same in every process and build) for the `ETag`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(version: i64) -> Rendered {
+        Rendered::new("k", version, &serde_json::json!({"v": version})).unwrap()
+    }
+
+    #[test]
+    fn a_rendering_is_reused_only_at_its_version() {
+        let cache = RenderCache::default();
+        cache.put("k".into(), rendered(3));
+        assert!(cache.get("k", 3).is_some());
+        assert!(cache.get("k", 4).is_none());
+        assert!(cache.get("other", 3).is_none());
+        cache.put("k".into(), rendered(2));
+        assert!(cache.get("k", 3).is_some(), "an older rendering never replaces a newer one");
+    }
+
+    #[test]
+    fn the_cache_stays_bounded() {
+        let cache = RenderCache::default();
+        for i in 0..(CAPACITY * 3) {
+            cache.put(format!("k{i}"), rendered(1));
+        }
+        assert!(cache.entries.lock().unwrap().len() <= CAPACITY);
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly_and_accepts_lists_and_star() {
+        let etag = rendered(7).etag;
+        let tag = etag.to_str().unwrap().to_owned();
+        let strong = tag.trim_start_matches("W/").to_owned();
+        for value in [tag.as_str(), strong.as_str(), "\"x\", W/\"7-0\", *", &format!("\"a\", {tag}")] {
+            let mut h = HeaderMap::new();
+            h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(value).unwrap());
+            assert!(if_none_match(&h, &etag), "{value}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("W/\"8-0\""));
+        assert!(!if_none_match(&h, &etag));
+        assert!(!if_none_match(&HeaderMap::new(), &etag));
+    }
+}
