@@ -3,7 +3,7 @@
 //! half-written.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::helpers::{Server, http_post};
@@ -24,13 +24,15 @@ api_test! {
         let server = Server::start(&app);
         let host = server.base.clone();
         let stop = Arc::new(AtomicBool::new(false));
+        let answered = Arc::new(AtomicUsize::new(0));
 
         // Each client books its own times (a week of 45-minute steps), so only the kill stops them.
         let threads: Vec<_> = tokens
             .into_iter()
             .enumerate()
             .map(|(i, token)| {
-                let (host, stop, service, staff) = (host.clone(), stop.clone(), s.service_id.clone(), s.staff_id.clone());
+                let (host, stop, answered) = (host.clone(), stop.clone(), answered.clone());
+                let (service, staff) = (s.service_id.clone(), s.staff_id.clone());
                 let first = s.date;
                 std::thread::spawn(move || {
                     let mut acknowledged = Vec::new();
@@ -46,7 +48,10 @@ api_test! {
                         tried += 1;
                         let (status, body) = http_post(&host, "/api/v1/bookings", &token, &json!({"service_id": service, "staff_id": staff, "start_at": start}));
                         match status {
-                            201 => acknowledged.push(serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_str().unwrap().to_owned()),
+                            201 => {
+                                acknowledged.push(serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_str().unwrap().to_owned());
+                                answered.fetch_add(1, Ordering::SeqCst);
+                            }
                             0 => break,
                             other => panic!("unexpected {other}: {body}"),
                         }
@@ -55,7 +60,13 @@ api_test! {
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(400));
+        // Kill in mid-stream: once a few bookings are through (however loaded the machine is),
+        // with the clients still sending.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while answered.load(Ordering::SeqCst) < 12 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(100));
         let mut server = server;
         server.child.kill().unwrap(); // SIGKILL: no graceful shutdown
         server.child.wait().unwrap();
