@@ -14,13 +14,18 @@ use crate::entity::app_secrets;
 /// SQLite gets WAL (readers never block the single writer), a busy timeout so that writers
 /// queue instead of failing, and foreign keys on.
 ///
+/// The pool does not ping a connection every time it hands one out (sqlx's default): that
+/// is one more round trip per statement. A PostgreSQL connection idle for 30 s or more is
+/// still pinged first (the server, a proxy or a firewall may have dropped it); a SQLite
+/// connection is a file handle in this process and is never pinged.
+///
 /// # Errors
 /// When the database cannot be reached or opened.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
-        opts.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
+        opts.max_connections(8).min_connections(1).test_before_acquire(false).map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -28,7 +33,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .foreign_keys(true)
         });
     } else {
-        opts.max_connections(16).min_connections(1);
+        opts.max_connections(16).min_connections(1).test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
     Database::connect(opts)
         .await
