@@ -126,7 +126,7 @@ async fn active_context(
     service_id: Uuid,
     staff_id: Option<Uuid>,
 ) -> ApiResult<store::Context> {
-    store::context(db, service_id, staff_id)
+    store::context(db, service_id, staff_id, None)
         .await?
         .filter(|c| c.service.is_active)
         .ok_or_else(|| ApiError::field("service_id", "no such active service"))
@@ -142,7 +142,7 @@ pub async fn availability(db: &DatabaseConnection, q: AvailabilityQuery) -> ApiR
     if !(2000..=2999).contains(&chrono::Datelike::year(&q.date)) {
         return Err(ApiError::field("date", "must be between 2000-01-01 and 2999-12-31"));
     }
-    let store::Context { settings, service, assignments } =
+    let store::Context { settings, service, assignments, .. } =
         active_context(db, q.service_id, q.staff_id).await?;
     let rules = rules(&settings, Utc::now());
     let staff: Vec<_> = assignments.iter().map(|a| (a.staff_id, Some(a))).collect();
@@ -301,21 +301,27 @@ async fn book(
     req: CreateBookingRequest,
     key: Option<&(String, String)>,
 ) -> ApiResult<(bool, BookingView)> {
-    let client_id = match (caller.role, req.client_id) {
-        (Role::Client, None) => caller.id,
-        (Role::Client, Some(id)) if id == caller.id => caller.id,
+    // Staff and admins book for a client, who must be an active user: checked in the same
+    // query as the service (one round trip fewer on every front-desk booking).
+    let (client_id, check_client) = match (caller.role, req.client_id) {
+        (Role::Client, None) => (caller.id, false),
+        (Role::Client, Some(id)) if id == caller.id => (caller.id, false),
         (Role::Client, Some(_)) => return Err(ApiError::Forbidden("clients book for themselves only")),
         (_, None) => return Err(ApiError::field("client_id", "is required when staff or admins book")),
-        (_, Some(id)) => {
-            users_store::find_by_id(db, id)
-                .await?
-                .filter(|u| u.is_active)
-                .ok_or_else(|| ApiError::field("client_id", "no such active user"))?
-                .id
-        }
+        (_, Some(id)) => (id, true),
     };
-    let store::Context { settings, service, assignments } =
-        active_context(db, req.service_id, req.staff_id).await?;
+    let no_client = || ApiError::field("client_id", "no such active user");
+    let context = store::context(db, req.service_id, req.staff_id, check_client.then_some(client_id)).await?;
+    let context = match context {
+        Some(context) if context.client_active == Some(false) => return Err(no_client()),
+        Some(context) if context.service.is_active => context,
+        // No such service: the client's error, if any, still comes first.
+        _ if check_client && !users_store::find_by_id(db, client_id).await?.is_some_and(|u| u.is_active) => {
+            return Err(no_client());
+        }
+        _ => return Err(ApiError::field("service_id", "no such active service")),
+    };
+    let store::Context { settings, service, assignments, .. } = context;
     if req.staff_id.is_some() && assignments.is_empty() {
         return Err(ApiError::field(
             "staff_id",

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::engine::Span;
 use crate::entity::{
     booking_blocks as blocks, booking_events as events, bookings, idempotency_keys, services, settings,
-    staff, staff_schedule_intervals as hours, staff_services, staff_time_off as time_off,
+    staff, staff_schedule_intervals as hours, staff_services, staff_time_off as time_off, users,
 };
 use crate::staff::model::Interval;
 
@@ -29,6 +29,9 @@ pub struct Context {
     pub settings: settings::Model,
     pub service: services::Model,
     pub assignments: Vec<staff_services::Model>,
+    /// Whether the user asked about (the client of a booking made by staff) is active;
+    /// `None` when none was asked about.
+    pub client_active: Option<bool>,
 }
 
 /// Every column of `E`, each named `{prefix}{column}`, so that several entities can share one
@@ -40,16 +43,27 @@ fn select_prefixed<E: EntityTrait>(q: &mut SelectStatement, entity: E, prefix: &
 }
 
 /// The booking context in one query (the settings row, the service, and its qualified staff
-/// members' assignments, left-joined); `None` when there is no such service.
+/// members' assignments, left-joined; and whether `client` is an active user, when given);
+/// `None` when there is no such service.
 pub async fn context<C: ConnectionTrait>(
     db: &C,
     service_id: Uuid,
     staff_id: Option<Uuid>,
+    client: Option<Uuid>,
 ) -> Result<Option<Context>, DbErr> {
     let mut q = Query::select();
     select_prefixed(&mut q, services::Entity, "s_");
     select_prefixed(&mut q, settings::Entity, "c_");
     select_prefixed(&mut q, staff_services::Entity, "a_");
+    if let Some(client) = client {
+        let active = Query::select()
+            .expr(Expr::val(1))
+            .from(users::Entity)
+            .and_where(users::Column::Id.eq(client))
+            .and_where(users::Column::IsActive.eq(true))
+            .to_owned();
+        q.expr_as(Expr::exists(active), CLIENT_ACTIVE);
+    }
     let mut qualified = Condition::all()
         .add(
             Expr::col((staff_services::Entity, staff_services::Column::ServiceId))
@@ -78,6 +92,10 @@ pub async fn context<C: ConnectionTrait>(
         settings: settings::Model::from_query_result(first, "c_")?,
         service: services::Model::from_query_result(first, "s_")?,
         assignments: Vec::with_capacity(rows.len()),
+        client_active: match client {
+            Some(_) => Some(first.try_get::<bool>("", CLIENT_ACTIVE)?),
+            None => None,
+        },
     };
     for row in &rows {
         if row.try_get::<Option<Uuid>>("a_", staff_services::Column::Id.as_str())?.is_some() {
@@ -86,6 +104,8 @@ pub async fn context<C: ConnectionTrait>(
     }
     Ok(Some(context))
 }
+
+const CLIENT_ACTIVE: &str = "client_active";
 
 /// `SELECT id FROM staff WHERE is_active`: who can be booked at all.
 fn active_staff_ids() -> SelectStatement {

@@ -158,6 +158,28 @@ api_test! {
 }
 
 api_test! {
+    async fn staff_book_only_for_an_existing_active_client_and_change_nothing_otherwise(app) {
+        let s = app.salon().await;
+        let (gone_client, _) = app.client().await;
+        app.patch(&format!("/api/v1/users/{gone_client}")).token(&s.admin).json(json!({"is_active": false})).send().await;
+        let nobody = uuid::Uuid::new_v4().to_string();
+        let body = |client: &str, service: &str| json!({"service_id": service, "start_at": s.at("10:00"), "client_id": client});
+
+        let unknown = app.book(&s.staff_token, body(&nobody, &s.service_id)).await;
+        let inactive = app.book(&s.admin, body(&gone_client, &s.service_id)).await;
+        let both_wrong = app.book(&s.staff_token, body(&nobody, &nobody)).await;
+        let no_service = app.book(&s.staff_token, body(&s.client_id, &nobody)).await;
+        let listed = app.get("/api/v1/bookings").token(&s.admin).send().await;
+
+        for res in [&unknown, &inactive, &both_wrong] {
+            assert_eq!(res.assert_problem(422, "validation")["errors"][0]["field"], "client_id", "{}", res.text);
+        }
+        assert_eq!(no_service.assert_problem(422, "validation")["errors"][0]["field"], "service_id");
+        assert_eq!(listed.body["total"], 0);
+    }
+}
+
+api_test! {
     async fn a_taken_or_invalid_time_is_a_409_with_reasons(app) {
         let s = app.salon().await;
         let (_, other) = app.client().await;
