@@ -12,7 +12,9 @@ use crate::entity::app_secrets;
 /// Opens a pool for `sqlite://...` or `postgres://...`.
 ///
 /// SQLite gets WAL (readers never block the single writer), a busy timeout so that writers
-/// queue instead of failing, and foreign keys on.
+/// queue instead of failing, and foreign keys on; and 4 connections: each is a thread with a
+/// page cache of its own (up to 2 MiB), and 8 served no more requests on 2 cores than 4 did,
+/// with 2-4 MiB more resident.
 ///
 /// The pool does not ping a connection every time it hands one out (sqlx's default): that
 /// is one more round trip per statement. A PostgreSQL connection idle for 30 s or more is
@@ -25,7 +27,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
-        opts.max_connections(8).min_connections(1).test_before_acquire(false).map_sqlx_sqlite_opts(|o| {
+        opts.max_connections(4).min_connections(1).test_before_acquire(false).map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
