@@ -23,6 +23,8 @@ pub struct Config {
     /// Failed logins allowed per email (and per client address) within `login_window_secs`.
     pub login_max_failures: i32,
     pub login_window_secs: i64,
+    /// Database connections per process; `None` is `db::default_pool_size`.
+    pub db_max_connections: Option<u32>,
 }
 
 // Secrets never reach a log line.
@@ -38,6 +40,7 @@ impl fmt::Debug for Config {
             .field("admin_password", &self.admin_password.as_ref().map(|_| "<redacted>"))
             .field("access_ttl_secs", &self.access_ttl_secs)
             .field("refresh_ttl_secs", &self.refresh_ttl_secs)
+            .field("db_max_connections", &self.db_max_connections)
             .finish()
     }
 }
@@ -100,6 +103,15 @@ impl Config {
             refresh_ttl_secs: parse(&get, "SALON_REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
             login_max_failures: parse(&get, "SALON_LOGIN_MAX_FAILURES", 5)?,
             login_window_secs: parse(&get, "SALON_LOGIN_WINDOW_SECS", 15 * 60)?,
+            db_max_connections: match get("SALON_DB_MAX_CONNECTIONS") {
+                None => None,
+                Some(v) => Some(v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+                    ConfigError::Invalid {
+                        key: "SALON_DB_MAX_CONNECTIONS",
+                        reason: "expected 1 to 1000".into(),
+                    }
+                })?),
+            },
         })
     }
 }
@@ -151,5 +163,15 @@ mod tests {
         .unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("abcdef-secret"), "{shown}");
+    }
+
+    #[test]
+    fn the_pool_size_is_optional_and_bounded() {
+        assert_eq!(with(&[]).unwrap().db_max_connections, None);
+        assert_eq!(with(&[("SALON_DB_MAX_CONNECTIONS", "12")]).unwrap().db_max_connections, Some(12));
+        for bad in ["0", "1001", "-1", "many"] {
+            let err = with(&[("SALON_DB_MAX_CONNECTIONS", bad)]).unwrap_err().to_string();
+            assert!(err.contains("SALON_DB_MAX_CONNECTIONS"), "{bad}: {err}");
+        }
     }
 }

@@ -54,7 +54,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let started = Instant::now();
     let config = Config::from_env()?;
-    let db = db::connect(&config.database_url).await?;
+    let db = db::connect_with(&config.database_url, config.db_max_connections).await?;
     db::migrate(&db).await?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => {

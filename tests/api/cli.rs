@@ -59,6 +59,20 @@ api_test! {
 }
 
 api_test! {
+    async fn the_pool_size_can_be_set_and_a_bad_one_refuses_to_start(app) {
+        let dir = tempfile::tempdir().unwrap();
+
+        let one = salon(&app, &dir).env("SALON_DB_MAX_CONNECTIONS", "1").args(["create-admin", "--email", "one@example.com", "--password", PASSWORD]).output().unwrap();
+        let zero = salon(&app, &dir).env("SALON_DB_MAX_CONNECTIONS", "0").arg("serve").output().unwrap();
+
+        assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+        assert!(!zero.status.success());
+        let stderr = String::from_utf8_lossy(&zero.stderr);
+        assert!(stderr.contains("SALON_DB_MAX_CONNECTIONS") && stderr.contains("1 to 1000"), "{stderr}");
+    }
+}
+
+api_test! {
     async fn the_server_creates_the_configured_admin_and_prints_its_urls(app) {
         let dir = tempfile::tempdir().unwrap();
         let mut child = salon(&app, &dir)
