@@ -2,10 +2,14 @@
 //! from. The database keeps the versions (table `cache_versions`, bumped by triggers on the
 //! source tables in the same transaction as the change), and every request reads the current
 //! version before it may reuse a rendering; so a process never serves a response that another
-//! process's write has made stale, and nothing depends on in-process state for correctness.
-//! The cache only saves re-reading and re-encoding rows that have not changed.
+//! process's write (or SQL by hand) has made stale, and nothing depends on in-process state for
+//! correctness. The cache only saves re-reading and re-encoding rows that have not changed.
+//! (Writes made with triggers disabled, such as `pg_restore --disable-triggers` or a logical
+//! replication subscriber, bump nothing: restart the servers after such a load.)
 //!
-//! The version also makes a weak `ETag`: a client that sends it back in `If-None-Match` gets a
+//! A version is the larger of the last one plus one and the clock in microseconds, so a
+//! database restored from an older backup never hands out a version it has used before.
+//! It also makes a weak `ETag`: a client that sends it back in `If-None-Match` gets a
 //! `304 Not Modified` without a body while nothing changed.
 
 use std::collections::HashMap;
@@ -20,35 +24,41 @@ use sea_orm::{ConnectionTrait, DbErr, Statement};
 /// and the keys a booking page uses are few).
 const CAPACITY: usize = 64;
 
-/// One rendered JSON body, the version it was rendered at, and its `ETag`.
+/// One rendered JSON body, the version it was rendered at, and its `ETag` (none without a
+/// version: then it is neither kept nor revalidated).
 #[derive(Clone)]
 pub struct Rendered {
-    version: i64,
-    etag: HeaderValue,
+    version: Option<i64>,
+    etag: Option<HeaderValue>,
     body: Bytes,
 }
 
 impl Rendered {
     /// # Errors
     /// When `value` cannot be encoded as JSON.
-    pub fn new<T: serde::Serialize>(key: &str, version: i64, value: &T) -> serde_json::Result<Self> {
+    pub fn new<T: serde::Serialize>(key: &str, version: Option<i64>, value: &T) -> serde_json::Result<Self> {
         let body = Bytes::from(serde_json::to_vec(value)?);
-        let etag = HeaderValue::from_str(&format!("W/\"{version}-{:016x}\"", fnv1a(key.as_bytes())))
-            .expect("digits, letters and quotes are a valid header value");
+        let etag = version.map(|version| {
+            HeaderValue::from_str(&format!("W/\"{version}-{:016x}\"", fnv1a(key.as_bytes())))
+                .expect("digits, letters and quotes are a valid header value")
+        });
         Ok(Self { version, etag, body })
     }
 
     /// 200 with the body, or 304 when the request's `If-None-Match` names this rendering.
+    /// The body depends on who asks (admins see more), hence `private` and `Vary`.
     pub fn respond(&self, request: &HeaderMap) -> Response {
+        let content_type = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+        let Some(etag) = &self.etag else { return (content_type, self.body.clone()).into_response() };
         let headers = [
-            (header::ETAG, self.etag.clone()),
+            (header::ETAG, etag.clone()),
             (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+            (header::VARY, HeaderValue::from_static("authorization")),
         ];
-        if if_none_match(request, &self.etag) {
+        if if_none_match(request, etag) {
             return (StatusCode::NOT_MODIFIED, headers).into_response();
         }
-        let content_type = (header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        (headers, [content_type], self.body.clone()).into_response()
+        (headers, content_type, self.body.clone()).into_response()
     }
 }
 
@@ -62,15 +72,16 @@ impl RenderCache {
     /// The rendering of `key` at `version`, if it is the one kept.
     pub fn get(&self, key: &str, version: i64) -> Option<Rendered> {
         let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries.get(key).filter(|r| r.version == version).cloned()
+        entries.get(key).filter(|r| r.version == Some(version)).cloned()
     }
 
-    /// Keeps `rendered` for `key`, unless a newer version is already kept.
+    /// Keeps `rendered` for `key` (replacing whatever was kept: versions are compared for
+    /// equality only, so one restored from a backup cannot pin an old rendering).
     pub fn put(&self, key: String, rendered: Rendered) {
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if entries.get(&key).is_some_and(|kept| kept.version > rendered.version) {
+        if rendered.version.is_none() {
             return;
         }
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= CAPACITY && !entries.contains_key(&key) {
             entries.clear();
         }
@@ -78,20 +89,19 @@ impl RenderCache {
     }
 }
 
-/// The current version of the rows behind cache `name` (its row is created by the migration
-/// that creates the trigger).
+/// The current version of the rows behind cache `name`; `None` when its row is missing
+/// (deleted by hand: then nothing is kept or revalidated).
 ///
 /// # Errors
-/// Database failures; `RecordNotFound` when there is no such cache.
-pub async fn version<C: ConnectionTrait>(db: &C, name: &str) -> Result<i64, DbErr> {
+/// Database failures.
+pub async fn version<C: ConnectionTrait>(db: &C, name: &str) -> Result<Option<i64>, DbErr> {
     let backend = db.get_database_backend();
     let sql = match backend {
         sea_orm::DbBackend::Postgres => "SELECT version FROM cache_versions WHERE name = $1",
         _ => "SELECT version FROM cache_versions WHERE name = ?",
     };
     let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, [name.into()])).await?;
-    let row = row.ok_or_else(|| DbErr::RecordNotFound(format!("cache version {name}")))?;
-    row.try_get_by_index::<i64>(0)
+    row.map(|r| r.try_get_by_index::<i64>(0)).transpose()
 }
 
 /// Whether `If-None-Match` lists `etag` (weak comparison, RFC 9110 13.1.2) or is `*`.
@@ -115,7 +125,7 @@ mod tests {
     use super::*;
 
     fn rendered(version: i64) -> Rendered {
-        Rendered::new("k", version, &serde_json::json!({"v": version})).unwrap()
+        Rendered::new("k", Some(version), &serde_json::json!({"v": version})).unwrap()
     }
 
     #[test]
@@ -126,7 +136,10 @@ mod tests {
         assert!(cache.get("k", 4).is_none());
         assert!(cache.get("other", 3).is_none());
         cache.put("k".into(), rendered(2));
-        assert!(cache.get("k", 3).is_some(), "an older rendering never replaces a newer one");
+        assert!(cache.get("k", 2).is_some(), "a database restored to an older version is followed");
+        assert!(cache.get("k", 3).is_none());
+        cache.put("k".into(), Rendered::new("k", None, &1).unwrap());
+        assert!(cache.get("k", 2).is_some(), "a rendering without a version is never kept");
     }
 
     #[test]
@@ -140,7 +153,7 @@ mod tests {
 
     #[test]
     fn if_none_match_compares_weakly_and_accepts_lists_and_star() {
-        let etag = rendered(7).etag;
+        let etag = rendered(7).etag.unwrap();
         let tag = etag.to_str().unwrap().to_owned();
         let strong = tag.trim_start_matches("W/").to_owned();
         for value in [tag.as_str(), strong.as_str(), "\"x\", W/\"7-0\", *", &format!("\"a\", {tag}")] {

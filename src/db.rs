@@ -18,11 +18,13 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     connect_with(url, None).await
 }
 
-/// The default pool size. SQLite: 4; each connection is a thread with a page cache of its own
+/// The default pool size of one server process. SQLite: 4; each connection is a thread with a page cache of its own
 /// (up to 2 MiB), and 8 served no more requests on 2 cores than 4 did, with 2-4 MiB more
-/// resident (1 or 2 served fewer). PostgreSQL: twice the cores plus two (6 on 2 cores), the
-/// usual starting point for a database's active connections; on 2 cores 6 served 3-18 % more
-/// than 16, which kept more backends competing for the same cores.
+/// resident (1 or 2 served fewer). PostgreSQL: twice this host's cores plus two (6 on 2 cores),
+/// after the usual starting point for a database's active connections (which counts the
+/// database host's cores, across all clients: with several processes, or the database on
+/// another host, set `SALON_DB_MAX_CONNECTIONS`). With server and database on the same 2
+/// cores, 6 served 3-18 % more than 16, which kept more backends competing for them.
 pub fn default_pool_size(url: &str) -> u32 {
     if url.starts_with("sqlite:") {
         4
@@ -37,8 +39,8 @@ pub fn default_pool_size(url: &str) -> u32 {
 /// SQLite gets WAL (readers never block the single writer), a busy timeout so that writers
 /// queue instead of failing, and foreign keys on.
 ///
-/// The pool does not ping a connection every time it hands one out (sqlx's default): that
-/// is one more round trip per statement. A PostgreSQL connection idle for 30 s or more is
+/// The pool does not ping a connection every time it hands one out (sqlx pings by default):
+/// that is one more round trip per statement. A PostgreSQL connection idle for 30 s or more is
 /// still pinged first (the server, a proxy or a firewall may have dropped it); a SQLite
 /// connection is a file handle in this process and is never pinged.
 ///

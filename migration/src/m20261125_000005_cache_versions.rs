@@ -3,6 +3,13 @@
 //! again only while the version it read in the same request is the one the response was
 //! rendered at, so several processes on one database never serve each other's stale copies,
 //! and writes that bypass the server (SQL by hand, `load-dataset`) invalidate too.
+//!
+//! A version is the larger of the last one plus one and the clock in microseconds, so that a
+//! database restored from a backup (or this migration run down and up) never reuses one.
+//! On PostgreSQL a transaction that writes `services` holds the version row until it
+//! commits, so catalog writes queue behind each other (they are rare and short).
+//! Rebuilding `services` (SQLite's create-copy-drop-rename) drops the triggers: a migration
+//! that does so must create them again (`tests/api/catalog.rs` fails otherwise).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
@@ -23,7 +30,9 @@ impl MigrationTrait for Migration {
             db.execute_unprepared(
                 "CREATE FUNCTION salon_bump_cache_version() RETURNS trigger LANGUAGE plpgsql AS $$
                  BEGIN
-                     UPDATE cache_versions SET version = version + 1 WHERE name = TG_ARGV[0];
+                     UPDATE cache_versions
+                     SET version = GREATEST(version + 1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
+                     WHERE name = TG_ARGV[0];
                      RETURN NULL;
                  END $$;
                  CREATE TRIGGER services_cache_version
@@ -35,7 +44,9 @@ impl MigrationTrait for Migration {
             for event in ["INSERT", "UPDATE", "DELETE"] {
                 db.execute_unprepared(&format!(
                     "CREATE TRIGGER services_cache_version_{} AFTER {event} ON services BEGIN
-                         UPDATE cache_versions SET version = version + 1 WHERE name = 'services';
+                         UPDATE cache_versions
+                         SET version = max(version + 1, CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))
+                         WHERE name = 'services';
                      END",
                     event.to_lowercase()
                 ))

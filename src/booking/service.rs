@@ -312,14 +312,19 @@ async fn book(
     };
     let no_client = || ApiError::field("client_id", "no such active user");
     let context = store::context(db, req.service_id, req.staff_id, check_client.then_some(client_id)).await?;
+    let no_service = || ApiError::field("service_id", "no such active service");
     let context = match context {
         Some(context) if context.client_active == Some(false) => return Err(no_client()),
         Some(context) if context.service.is_active => context,
-        // No such service: the client's error, if any, still comes first.
-        _ if check_client && !users_store::find_by_id(db, client_id).await?.is_some_and(|u| u.is_active) => {
+        Some(_) => return Err(no_service()),
+        // No such service, so no row to say whether the client exists: the client's error,
+        // if any, still comes first.
+        None if check_client
+            && !users_store::find_by_id(db, client_id).await?.is_some_and(|u| u.is_active) =>
+        {
             return Err(no_client());
         }
-        _ => return Err(ApiError::field("service_id", "no such active service")),
+        None => return Err(no_service()),
     };
     let store::Context { settings, service, assignments, .. } = context;
     if req.staff_id.is_some() && assignments.is_empty() {

@@ -96,8 +96,15 @@ pub async fn delete_category(
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier response")),
     responses(
         (status = 200, description = "A page of services, by name", body = Page<ServiceView>,
-            headers(("ETag" = String, description = "Changes whenever the page could have changed"))),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+            headers(
+                ("ETag" = String, description = "Changes whenever the page could have changed"),
+                ("Cache-Control" = String, description = "`private, no-cache`: revalidate with `If-None-Match`"),
+                ("Vary" = String, description = "`authorization`: admins may see more"))),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`",
+            headers(
+                ("ETag" = String, description = "The same `ETag`"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+                ("Vary" = String, description = "`authorization`"))),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn list_services(

@@ -102,19 +102,20 @@ pub async fn list_services(
     q: ServiceListQuery,
 ) -> ApiResult<Rendered> {
     let window = Window::new(q.limit, q.offset);
-    let active = active_filter(caller, q.active);
+    // Nothing a non-admin asking for deactivated services may see: an empty page, not kept.
+    let Some(active) = active_filter(caller, q.active) else {
+        return Ok(Rendered::new("", None, &window.page(Vec::<ServiceView>::new(), 0))
+            .map_err(anyhow::Error::from)?);
+    };
     // Everything the page depends on besides the rows: who may see what, and which page.
     let key = format!("{:?}|{active:?}|{}|{}", q.category_id, window.limit, window.offset);
     // The version first, then the rows: a rendering is never older than the version it
     // is kept under (a write in between only makes it newer, and bumps the version).
     let version = cache::version(db, SERVICES_CACHE).await?;
-    if let Some(kept) = cache.get(&key, version) {
+    if let Some(kept) = version.and_then(|v| cache.get(&key, v)) {
         return Ok(kept);
     }
-    let page = match active {
-        Some(active) => fetch(db, store::services(q.category_id, active), window).await?,
-        None => window.page(Vec::new(), 0),
-    };
+    let page = fetch(db, store::services(q.category_id, active), window).await?;
     let rendered = Rendered::new(&key, version, &page.map(ServiceView::from)).map_err(anyhow::Error::from)?;
     cache.put(key, rendered.clone());
     Ok(rendered)

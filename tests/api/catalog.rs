@@ -252,6 +252,8 @@ api_test! {
         assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
         assert_eq!(unchanged.text, "");
         assert_eq!(unchanged.headers["etag"], etag.as_str());
+        assert_eq!(first.headers["vary"], "authorization");
+        assert_eq!(first.headers["cache-control"], "private, no-cache");
         assert_eq!(seen_by_other.body["items"][0]["price_cents"], 3500);
         assert_eq!(other_after_patch.status, StatusCode::OK, "a stale ETag gets the new page");
         assert_eq!(other_after_patch.body["items"][0]["price_cents"], 4000);

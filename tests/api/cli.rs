@@ -59,7 +59,7 @@ api_test! {
 }
 
 api_test! {
-    async fn the_pool_size_can_be_set_and_a_bad_one_refuses_to_start(app) {
+    async fn a_pool_size_of_one_is_accepted_and_a_bad_one_refuses_to_start(app) {
         let dir = tempfile::tempdir().unwrap();
 
         let one = salon(&app, &dir).env("SALON_DB_MAX_CONNECTIONS", "1").args(["create-admin", "--email", "one@example.com", "--password", PASSWORD]).output().unwrap();

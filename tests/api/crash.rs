@@ -82,6 +82,7 @@ api_test! {
         let restarted = Server::start(&app);
         drop(restarted);
         assert!(!acknowledged.is_empty(), "the clients booked nothing before the kill");
+        assert!(tried > acknowledged.len(), "the kill landed after the clients had finished");
         eprintln!("crash safety: {tried} requests tried, {} acknowledged", acknowledged.len());
         for id in &acknowledged {
             let res = app.get(&format!("/api/v1/bookings/{id}")).token(&s.admin).send().await;

@@ -38,3 +38,30 @@ api_test! {
         assert_eq!(queries, [2, 2], "settings, service and assignments; schedules, time off and busy blocks");
     }
 }
+
+api_test! {
+    async fn an_unchanged_services_page_costs_one_query_and_any_change_is_read_again(app) {
+        let (_, admin) = app.admin().await;
+        app.create_service(&admin, "Men's cut", 30, 3500).await;
+
+        let count = Arc::new(AtomicUsize::new(0));
+        let mut db = salon::db::connect(&app.database_url).await.unwrap();
+        let counter = count.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let cache = salon::cache::RenderCache::default();
+        let mut queries = Vec::new();
+        for change in [false, false, true, false] {
+            if change {
+                app.create_service(&admin, "Shave", 20, 1800).await;
+            }
+            count.store(0, Ordering::SeqCst);
+            let q = salon::catalog::model::ServiceListQuery { category_id: None, active: None, limit: None, offset: None };
+            salon::catalog::service::list_services(&db, &cache, None, q).await.unwrap();
+            queries.push(count.load(Ordering::SeqCst));
+        }
+
+        assert_eq!(queries, [2, 1, 2, 1], "the version, then the page only when the version moved");
+    }
+}
