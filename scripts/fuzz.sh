@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Fuzz the whole API from its own /openapi.json with schemathesis: every generated request must
 # get no 5xx and a response that matches the documented schema (status code, content type,
-# body, headers). Usage: scripts/fuzz.sh [max examples per operation, default 80 (about 5,500 requests)]
+# body, headers). Usage: scripts/fuzz.sh [max examples per operation, default 90 (about 5,500 requests)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-examples="${1:-80}"
+examples="${1:-90}"
 port="${FUZZ_PORT:-8091}"
 venv="target/fuzz-venv"
 
