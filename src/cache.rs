@@ -20,6 +20,23 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 
+/// The cache of `GET /api/v1/services` pages.
+pub const SERVICES: &str = "services";
+
+/// The versions an authenticated request read with its caller's reload, kept in the request's
+/// extensions for the handler (`None`: no such row).
+#[derive(Debug, Clone, Copy)]
+pub struct Seen {
+    pub services: Option<i64>,
+}
+
+/// `(SELECT version FROM cache_versions WHERE name = '<name>')`, for a cache name that is one
+/// of this module's constants.
+pub fn version_subquery(name: &'static str) -> sea_orm::sea_query::Expr {
+    assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "cache names are constants");
+    sea_orm::sea_query::Expr::cust(format!("(SELECT version FROM cache_versions WHERE name = '{name}')"))
+}
+
 /// How many renderings a cache keeps; inserting one more empties it (renderings are small,
 /// and the keys a booking page uses are few).
 const CAPACITY: usize = 64;

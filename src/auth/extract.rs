@@ -8,6 +8,7 @@ use axum::http::{header, request::Parts};
 use uuid::Uuid;
 
 use super::Role;
+use crate::cache::Seen;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::users::store as users_store;
@@ -35,8 +36,9 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Ok(user.clone());
         }
         let token = bearer_token(parts).ok_or(ApiError::Unauthorized("a bearer token is required"))?;
-        let user = authenticate(state, token).await?;
+        let (user, seen) = authenticate(state, token).await?;
         parts.extensions.insert(user.clone());
+        parts.extensions.insert(seen);
         Ok(user)
     }
 }
@@ -54,14 +56,17 @@ impl OptionalFromRequestParts<AppState> for CurrentUser {
     }
 }
 
-async fn authenticate(state: &AppState, token: &str) -> Result<CurrentUser, ApiError> {
+/// The caller, reloaded (an account deactivated or demoted a moment ago counts at once, in
+/// every process), and the cache versions read in the same statement.
+async fn authenticate(state: &AppState, token: &str) -> Result<(CurrentUser, Seen), ApiError> {
     let claims = state.jwt.verify(token).ok_or(ApiError::Unauthorized("the token is invalid or expired"))?;
-    let user = users_store::find_by_id(&state.db, claims.sub)
+    let user = users_store::find_caller(&state.db, claims.sub)
         .await?
         .filter(|u| u.is_active)
         .ok_or(ApiError::Unauthorized("the account is inactive or no longer exists"))?;
     let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("user {} has unknown role", user.id))?;
-    Ok(CurrentUser { id: user.id, role, email: user.email, full_name: user.full_name })
+    let seen = Seen { services: user.services_version };
+    Ok((CurrentUser { id: user.id, role, email: user.email, full_name: user.full_name }, seen))
 }
 
 fn bearer_token(parts: &Parts) -> Option<&str> {

@@ -1,3 +1,4 @@
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -10,6 +11,7 @@ use super::model::{
 };
 use super::service;
 use crate::auth::{Admin, CurrentUser, RequireRole};
+use crate::cache::Seen;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use crate::pagination::Page;
@@ -110,10 +112,12 @@ pub async fn delete_category(
 pub async fn list_services(
     State(state): State<AppState>,
     caller: Option<CurrentUser>,
+    seen: Option<Extension<Seen>>,
     headers: HeaderMap,
     Query(q): Query<ServiceListQuery>,
 ) -> ApiResult<Response> {
-    let rendered = service::list_services(&state.db, &state.services_cache, caller.as_ref(), q).await?;
+    let seen = seen.map(|Extension(seen)| seen);
+    let rendered = service::list_services(&state.db, &state.services_cache, caller.as_ref(), seen, q).await?;
     Ok(rendered.respond(&headers))
 }
 

@@ -13,14 +13,11 @@ use super::model::{
 };
 use super::store;
 use crate::auth::{CurrentUser, active_filter, is_admin};
-use crate::cache::{self, RenderCache, Rendered};
+use crate::cache::{self, RenderCache, Rendered, Seen};
 use crate::entity::{service_categories as categories, services, staff_services as assignments};
 use crate::error::{ApiError, ApiResult, on_constraint};
 use crate::pagination::{Page, Window, fetch};
 use crate::staff::store as staff_store;
-
-/// The name of the services list's version in `cache_versions`.
-const SERVICES_CACHE: &str = "services";
 
 const CATEGORY_TAKEN: &[(&str, &str, &str)] =
     &[("service_categories", "category-exists", "a category with this name already exists")];
@@ -99,6 +96,7 @@ pub async fn list_services(
     db: &DatabaseConnection,
     cache: &RenderCache,
     caller: Option<&CurrentUser>,
+    seen: Option<Seen>,
     q: ServiceListQuery,
 ) -> ApiResult<Rendered> {
     let window = Window::new(q.limit, q.offset);
@@ -110,8 +108,12 @@ pub async fn list_services(
     // Everything the page depends on besides the rows: who may see what, and which page.
     let key = format!("{:?}|{active:?}|{}|{}", q.category_id, window.limit, window.offset);
     // The version first, then the rows: a rendering is never older than the version it
-    // is kept under (a write in between only makes it newer, and bumps the version).
-    let version = cache::version(db, SERVICES_CACHE).await?;
+    // is kept under (a write in between only makes it newer, and bumps the version). An
+    // authenticated request read it already, with its caller.
+    let version = match seen {
+        Some(seen) => seen.services,
+        None => cache::version(db, cache::SERVICES).await?,
+    };
     if let Some(kept) = version.and_then(|v| cache.get(&key, v)) {
         return Ok(kept);
     }

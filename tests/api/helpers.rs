@@ -127,10 +127,15 @@ impl TestApp {
 
     /// Another server process on the same database: its own state (and in-memory caches).
     pub async fn another_process(&self) -> TestApp {
-        let state = AppState::new(self.db.clone(), test_config(&self.database_url)).await.expect("state");
+        self.process_on(self.db.clone()).await
+    }
+
+    /// Another server process whose pool is `db` (say, one that counts its statements).
+    pub async fn process_on(&self, db: DatabaseConnection) -> TestApp {
+        let state = AppState::new(db.clone(), test_config(&self.database_url)).await.expect("state");
         TestApp {
             router: salon::app(state),
-            db: self.db.clone(),
+            db,
             database_url: self.database_url.clone(),
             _guard: self._guard.clone(),
         }

@@ -58,10 +58,46 @@ api_test! {
             }
             count.store(0, Ordering::SeqCst);
             let q = salon::catalog::model::ServiceListQuery { category_id: None, active: None, limit: None, offset: None };
-            salon::catalog::service::list_services(&db, &cache, None, q).await.unwrap();
+            salon::catalog::service::list_services(&db, &cache, None, None, q).await.unwrap();
             queries.push(count.load(Ordering::SeqCst));
         }
 
         assert_eq!(queries, [2, 1, 2, 1], "the version, then the page only when the version moved");
+    }
+}
+
+api_test! {
+    async fn an_authenticated_services_read_reads_the_version_with_the_caller(app) {
+        let (_, admin) = app.admin().await;
+        let (_, client) = app.client().await;
+        app.create_service(&admin, "Men's cut", 30, 3500).await;
+        let count = Arc::new(AtomicUsize::new(0));
+        let mut db = salon::db::connect(&app.database_url).await.unwrap();
+        let counter = count.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let counted = app.process_on(db).await;
+
+        let mut queries = Vec::new();
+        let mut names = Vec::new();
+        for step in ["first", "repeat", "other write", "service write", "repeat"] {
+            match step {
+                "other write" => {
+                    app.patch("/api/v1/settings").token(&admin).json(json!({"name": "Renamed salon"})).send().await;
+                }
+                "service write" => {
+                    app.create_service(&admin, "Shave", 20, 1800).await;
+                }
+                _ => {}
+            }
+            count.store(0, Ordering::SeqCst);
+            let res = counted.get("/api/v1/services").token(&client).send().await;
+            queries.push(count.load(Ordering::SeqCst));
+            names.push(res.body["items"].as_array().unwrap().len());
+        }
+
+        assert_eq!(queries, [2, 1, 1, 2, 1], "the caller with the version; the page only when the services changed");
+        assert_eq!(names, [1, 1, 1, 2, 2]);
     }
 }
