@@ -1,4 +1,5 @@
-//! Availability loads its inputs in a fixed number of queries: no N+1 over staff or days.
+//! Availability loads its inputs in a fixed number of queries: no N+1 over staff or days;
+//! and a services page that has not changed costs one statement.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -6,6 +7,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use salon::booking::model::AvailabilityQuery;
 use serde_json::json;
 use uuid::Uuid;
+
+/// A pool on the test's database that counts the statements it runs.
+async fn counting_pool(app: &super::helpers::TestApp) -> (sea_orm::DatabaseConnection, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut db = salon::db::connect(&app.database_url).await.unwrap();
+    let counter = count.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    (db, count)
+}
 
 api_test! {
     async fn availability_makes_the_same_two_queries_for_one_staff_day_or_five_staff_for_a_month(app) {
@@ -20,12 +32,7 @@ api_test! {
         }
         app.book(&s.client, json!({"service_id": s.service_id, "staff_id": s.staff_id, "start_at": s.at("10:00")})).await;
 
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut db = salon::db::connect(&app.database_url).await.unwrap();
-        let counter = count.clone();
-        db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
+        let (db, count) = counting_pool(&app).await;
         let service_id: Uuid = s.service_id.parse().unwrap();
         let mut queries = Vec::new();
         for (days, staff_id) in [(1, Some(s.staff_id.parse().unwrap())), (31, None)] {
@@ -44,12 +51,7 @@ api_test! {
         let (_, admin) = app.admin().await;
         app.create_service(&admin, "Men's cut", 30, 3500).await;
 
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut db = salon::db::connect(&app.database_url).await.unwrap();
-        let counter = count.clone();
-        db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
+        let (db, count) = counting_pool(&app).await;
         let cache = salon::cache::RenderCache::default();
         let mut queries = Vec::new();
         for change in [false, false, true, false] {
@@ -71,12 +73,7 @@ api_test! {
         let (_, admin) = app.admin().await;
         let (_, client) = app.client().await;
         app.create_service(&admin, "Men's cut", 30, 3500).await;
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut db = salon::db::connect(&app.database_url).await.unwrap();
-        let counter = count.clone();
-        db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
+        let (db, count) = counting_pool(&app).await;
         let counted = app.process_on(db).await;
 
         let mut queries = Vec::new();
