@@ -18,10 +18,11 @@ use std::sync::Mutex;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sea_orm::{ConnectionTrait, DbErr, Statement};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ConnectionTrait, DbErr};
 
-/// The cache of `GET /api/v1/services` pages.
-pub const SERVICES: &str = "services";
+/// The version of the rows behind `GET /api/v1/services` pages; NULL if its row was deleted.
+const SERVICES_VERSION: &str = "(SELECT version FROM cache_versions WHERE name = 'services')";
 
 /// The versions an authenticated request read with its caller's reload, kept in the request's
 /// extensions for the handler (`None`: no such row).
@@ -30,11 +31,20 @@ pub struct Seen {
     pub services: Option<i64>,
 }
 
-/// `(SELECT version FROM cache_versions WHERE name = '<name>')`, for a cache name that is one
-/// of this module's constants.
-pub fn version_subquery(name: &'static str) -> sea_orm::sea_query::Expr {
-    assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "cache names are constants");
-    sea_orm::sea_query::Expr::cust(format!("(SELECT version FROM cache_versions WHERE name = '{name}')"))
+/// The services version as an SQL expression, to read along with another query.
+pub fn services_version_expr() -> Expr {
+    Expr::cust(SERVICES_VERSION)
+}
+
+/// The services version on its own (for requests without a caller to read it with); `None`
+/// when its row is missing (deleted by hand: then nothing is kept or revalidated).
+///
+/// # Errors
+/// Database failures.
+pub async fn services_version<C: ConnectionTrait>(db: &C) -> Result<Option<i64>, DbErr> {
+    let q = Query::select().expr_as(services_version_expr(), "version").to_owned();
+    let row = db.query_one(&q).await?;
+    Ok(row.map(|r| r.try_get::<Option<i64>>("", "version")).transpose()?.flatten())
 }
 
 /// How many renderings a cache keeps; inserting one more empties it (renderings are small,
@@ -104,21 +114,6 @@ impl RenderCache {
         }
         entries.insert(key, rendered);
     }
-}
-
-/// The current version of the rows behind cache `name`; `None` when its row is missing
-/// (deleted by hand: then nothing is kept or revalidated).
-///
-/// # Errors
-/// Database failures.
-pub async fn version<C: ConnectionTrait>(db: &C, name: &str) -> Result<Option<i64>, DbErr> {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DbBackend::Postgres => "SELECT version FROM cache_versions WHERE name = $1",
-        _ => "SELECT version FROM cache_versions WHERE name = ?",
-    };
-    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, [name.into()])).await?;
-    row.map(|r| r.try_get_by_index::<i64>(0)).transpose()
 }
 
 /// Whether `If-None-Match` lists `etag` (weak comparison, RFC 9110 13.1.2) or is `*`.

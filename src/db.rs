@@ -18,9 +18,9 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     connect_with(url, None).await
 }
 
-/// The default pool size of one server process. SQLite: 4; each connection is a thread with a page cache of its own
-/// (up to 2 MiB), and 8 served no more requests on 2 cores than 4 did, with 2-4 MiB more
-/// resident (1 or 2 served fewer). PostgreSQL: twice this host's cores plus two (6 on 2 cores),
+/// The default pool size of one server process. SQLite: 4; each connection is a thread with
+/// a page cache of its own (up to 2 MiB), and 8 served no more requests on 2 cores than 4
+/// did, with 2-4 MiB more resident (1 or 2 served fewer). PostgreSQL: twice this host's cores plus two (6 on 2 cores),
 /// after the usual starting point for a database's active connections (which counts the
 /// database host's cores, across all clients: with several processes, or the database on
 /// another host, set `SALON_DB_MAX_CONNECTIONS`). With server and database on the same 2

@@ -112,7 +112,7 @@ pub async fn list_services(
     // authenticated request read it already, with its caller.
     let version = match seen {
         Some(seen) => seen.services,
-        None => cache::version(db, cache::SERVICES).await?,
+        None => cache::services_version(db).await?,
     };
     if let Some(kept) = version.and_then(|v| cache.get(&key, v)) {
         return Ok(kept);

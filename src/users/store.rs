@@ -33,7 +33,7 @@ pub async fn find_caller<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<
             users::Column::Role,
             users::Column::IsActive,
         ])
-        .expr_as(crate::cache::version_subquery(crate::cache::SERVICES), "services_version")
+        .expr_as(crate::cache::services_version_expr(), "services_version")
         .into_model::<CallerRow>()
         .one(db)
         .await
