@@ -14,6 +14,8 @@ pub struct Config {
     pub host: String,
     pub port: u16,
     pub redis_url: Option<String>,
+    /// Key prefix in Redis (several salons may share one Redis).
+    pub redis_prefix: String,
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
     /// Access token lifetime.
@@ -25,7 +27,62 @@ pub struct Config {
     pub login_window_secs: i64,
     /// Database connections per process; `None` is `db::default_pool_size`.
     pub db_max_connections: Option<u32>,
+    /// Outgoing email: `smtp://user:pass@host:587` (STARTTLS or TLS per lettre's URL
+    /// rules); `None` sends messages to the `log` transport.
+    pub smtp_url: Option<String>,
+    pub smtp_from: String,
+    /// A Twilio-compatible SMS API; `None` sends SMS to the `log` transport.
+    pub sms: Option<SmsConfig>,
+    pub jobs: JobsConfig,
 }
+
+/// A Twilio-compatible messages API: `POST {api_base}/2010-04-01/Accounts/{sid}/Messages.json`.
+#[derive(Clone)]
+pub struct SmsConfig {
+    pub api_base: String,
+    pub account_sid: String,
+    pub auth_token: String,
+    pub from: String,
+}
+
+/// How the background workers run.
+#[derive(Clone, Debug)]
+pub struct JobsConfig {
+    /// Whether `salon serve` runs workers in-process (`SALON_WORKERS`, default true).
+    pub in_process: bool,
+    /// Jobs one worker runs at once.
+    pub concurrency: usize,
+    /// How long a claim holds a job; a worker that dies is replaced after this.
+    pub lease_secs: u64,
+    /// The longest an idle worker waits before looking again (wake-ups come sooner).
+    pub poll_ms: u64,
+    pub max_attempts: i32,
+    /// The first retry's delay; each later one doubles, up to `retry_cap_secs`, with jitter.
+    pub retry_base_ms: u64,
+    pub retry_cap_secs: u64,
+    /// Whether bookings enqueue their messages (`SALON_BOOKING_MESSAGES`, default true).
+    pub booking_messages: bool,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            in_process: true,
+            concurrency: 8,
+            lease_secs: 60,
+            poll_ms: 2000,
+            max_attempts: 8,
+            retry_base_ms: 5000,
+            retry_cap_secs: 3600,
+            booking_messages: true,
+        }
+    }
+}
+
+/// Keys whose values are secrets: each may instead be read from the file named by
+/// `<KEY>_FILE` (Docker and systemd credentials), and none is ever printed.
+pub const SECRET_KEYS: [&str; 6] =
+    ["JWT_SECRET", "SMTP_URL", "SMS_AUTH_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "REDIS_URL"];
 
 // Secrets never reach a log line.
 impl fmt::Debug for Config {
@@ -41,6 +98,10 @@ impl fmt::Debug for Config {
             .field("access_ttl_secs", &self.access_ttl_secs)
             .field("refresh_ttl_secs", &self.refresh_ttl_secs)
             .field("db_max_connections", &self.db_max_connections)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("smtp_from", &self.smtp_from)
+            .field("sms", &self.sms.as_ref().map(|s| (&s.api_base, &s.account_sid, "<redacted>", &s.from)))
+            .field("jobs", &self.jobs)
             .finish()
     }
 }
@@ -77,8 +138,37 @@ impl Config {
         Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
     }
 
-    /// Builds the configuration from any key lookup; tests pass a map.
+    /// Builds the configuration from any key lookup; tests pass a map. A secret key that is
+    /// unset is read from the file named by `<KEY>_FILE`, if that is set.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let with_files = |key: &str| -> Result<Option<String>, ConfigError> {
+            if let Some(v) = get(key) {
+                return Ok(Some(v));
+            }
+            if !SECRET_KEYS.contains(&key) {
+                return Ok(None);
+            }
+            let Some(path) = get(&format!("{key}_FILE")) else { return Ok(None) };
+            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Invalid {
+                key: secret_file_key(key),
+                reason: format!("cannot read {path}: {}", e.kind()),
+            })?;
+            Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()).filter(|v| !v.is_empty()))
+        };
+        let mut values = std::collections::HashMap::new();
+        for key in SECRET_KEYS {
+            if let Some(v) = with_files(key)? {
+                values.insert(key, v);
+            }
+        }
+        Self::from_values(|key| match values.get(key) {
+            Some(v) => Some(v.clone()),
+            None if SECRET_KEYS.contains(&key) => None,
+            None => get(key),
+        })
+    }
+
+    fn from_values(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let jwt_secret = match get("JWT_SECRET") {
             Some(s) if s.len() < MIN_JWT_SECRET_BYTES => return Err(ConfigError::ShortSecret(s.len())),
             Some(s) => Some(s.into_bytes()),
@@ -97,6 +187,7 @@ impl Config {
             host: get("SALON_HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: parse(&get, "SALON_PORT", 8000)?,
             redis_url: get("REDIS_URL"),
+            redis_prefix: get("SALON_REDIS_PREFIX").unwrap_or_else(|| "salon".into()),
             admin_email: get("SALON_ADMIN_EMAIL"),
             admin_password: get("SALON_ADMIN_PASSWORD"),
             access_ttl_secs: parse(&get, "SALON_ACCESS_TOKEN_TTL_SECS", 15 * 60)?,
@@ -112,8 +203,69 @@ impl Config {
                     }
                 })?),
             },
+            smtp_url: get("SMTP_URL"),
+            smtp_from: get("SMTP_FROM").unwrap_or_else(|| "salon <no-reply@localhost>".into()),
+            sms: sms_config(&get)?,
+            jobs: jobs_config(&get)?,
         })
     }
+}
+
+fn secret_file_key(key: &str) -> &'static str {
+    match key {
+        "JWT_SECRET" => "JWT_SECRET_FILE",
+        "SMTP_URL" => "SMTP_URL_FILE",
+        "SMS_AUTH_TOKEN" => "SMS_AUTH_TOKEN_FILE",
+        "STRIPE_SECRET_KEY" => "STRIPE_SECRET_KEY_FILE",
+        "REDIS_URL" => "REDIS_URL_FILE",
+        _ => "STRIPE_WEBHOOK_SECRET_FILE",
+    }
+}
+
+/// All four SMS keys, or none of them.
+fn sms_config(get: &impl Fn(&str) -> Option<String>) -> Result<Option<SmsConfig>, ConfigError> {
+    let keys = ["SMS_API_BASE", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM"];
+    let values: Vec<Option<String>> = keys.iter().map(|k| get(k)).collect();
+    match values.as_slice() {
+        [Some(base), Some(sid), Some(token), Some(from)] => {
+            if !(base.starts_with("http://") || base.starts_with("https://")) {
+                return Err(ConfigError::Invalid { key: "SMS_API_BASE", reason: "expected an http(s):// URL".into() });
+            }
+            Ok(Some(SmsConfig {
+                api_base: base.trim_end_matches('/').to_owned(),
+                account_sid: sid.clone(),
+                auth_token: token.clone(),
+                from: from.clone(),
+            }))
+        }
+        _ if values.iter().all(Option::is_none) => Ok(None),
+        _ => {
+            let missing = keys.iter().zip(&values).find(|(_, v)| v.is_none()).map_or("SMS_API_BASE", |(k, _)| *k);
+            Err(ConfigError::Invalid { key: missing, reason: "the SMS keys go together: set all four or none".into() })
+        }
+    }
+}
+
+fn jobs_config(get: &impl Fn(&str) -> Option<String>) -> Result<JobsConfig, ConfigError> {
+    let d = JobsConfig::default();
+    let ranged = |key: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+        let v: u64 = parse(get, key, default)?;
+        if (min..=max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(ConfigError::Invalid { key, reason: format!("expected {min} to {max}") })
+        }
+    };
+    Ok(JobsConfig {
+        in_process: parse(get, "SALON_WORKERS", d.in_process)?,
+        concurrency: ranged("SALON_WORKER_CONCURRENCY", d.concurrency as u64, 1, 256)? as usize,
+        lease_secs: ranged("SALON_JOB_LEASE_SECS", d.lease_secs, 1, 86_400)?,
+        poll_ms: ranged("SALON_JOB_POLL_MS", d.poll_ms, 10, 600_000)?,
+        max_attempts: ranged("SALON_JOB_MAX_ATTEMPTS", d.max_attempts as u64, 1, 100)? as i32,
+        retry_base_ms: ranged("SALON_JOB_RETRY_BASE_MS", d.retry_base_ms, 1, 3_600_000)?,
+        retry_cap_secs: ranged("SALON_JOB_RETRY_CAP_SECS", d.retry_cap_secs, 1, 604_800)?,
+        booking_messages: parse(get, "SALON_BOOKING_MESSAGES", d.booking_messages)?,
+    })
 }
 
 fn parse<T: std::str::FromStr>(

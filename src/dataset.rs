@@ -83,6 +83,8 @@ pub async fn load(db: &DatabaseConnection, size: Size) -> anyhow::Result<Loaded>
         phone: Set(None),
         role: Set(role.into()),
         is_active: Set(true),
+        notify_email: Set(true),
+        notify_sms: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
     };

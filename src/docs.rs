@@ -33,6 +33,8 @@ use crate::state::AppState;
         (name = "staff", description = "Staff profiles, working hours and time off"),
         (name = "services", description = "Service catalog and which staff member performs what"),
         (name = "bookings", description = "Availability, bookings, status changes and history"),
+        (name = "jobs", description = "Background jobs (admin): the queue behind messages and maintenance"),
+        (name = "notifications", description = "Every message sent by email or SMS"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

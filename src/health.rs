@@ -35,10 +35,19 @@ async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>, Api
     Ok(axum::Json(Health { status: "ok" }))
 }
 
-/// Prometheus metrics: `http_requests_total{method,route,status}` and the
-/// `http_request_duration_seconds` histogram.
+/// Prometheus metrics: `http_requests_total{method,route,status}`, the
+/// `http_request_duration_seconds` histogram, `salon_jobs{status}` (queue depth, all
+/// processes) and the `salon_job_duration_seconds{kind,outcome}` histogram (this process).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // Depth is the database's (every status shown, 0 included); a scrape that cannot read it
+    // still gets the rest.
+    if let Ok(depth) = crate::jobs::store::depth(&state.db).await {
+        for status in crate::jobs::store::STATUSES {
+            let n = depth.iter().find(|d| d.status == status).map_or(0, |d| d.count);
+            state.metrics.queue_depth.with_label_values(&[status]).set(n);
+        }
+    }
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

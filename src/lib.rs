@@ -14,7 +14,9 @@ pub mod entity;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod jobs;
 pub mod model;
+pub mod notify;
 pub mod pagination;
 pub mod settings;
 pub mod staff;
@@ -54,6 +56,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(staff::router())
         .merge(catalog::router())
         .merge(booking::router())
+        .merge(jobs::router())
+        .merge(notify::router())
 }
 
 /// The OpenAPI document of [`api`], as served at `/openapi.json`.

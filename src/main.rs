@@ -1,4 +1,4 @@
-//! `salon`: serve (default), migrate, create-admin.
+//! `salon`: serve (default), worker, migrate, create-admin, seed-demo, load-dataset.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -18,8 +18,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the HTTP server (the default).
+    /// Start the HTTP server (the default), with background workers unless SALON_WORKERS=false.
     Serve,
+    /// Run background workers only (no HTTP), beside API processes on the same database.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Fill the database with a demo salon (categories, services, staff, hours); idempotent.
@@ -91,6 +93,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => serve(config, db, started).await,
+        Command::Worker => {
+            let state = AppState::new(db, config).await?;
+            let tasks = salon::jobs::worker::spawn_background(&state, true);
+            tracing::info!(concurrency = state.jobs.config.concurrency, redis = state.jobs.redis.is_some(), "worker started");
+            let _ = writeln!(std::io::stdout(), "salon worker is running (Ctrl-C stops it)");
+            shutdown_signal().await;
+            for task in tasks {
+                task.abort();
+            }
+            Ok(())
+        }
     }
 }
 
@@ -111,6 +124,8 @@ async fn serve(config: Config, db: sea_orm::DatabaseConnection, started: Instant
         std::io::stdout(),
         "salon is listening on {base}\n  API docs: {base}/docs  (Redoc: {base}/redoc, spec: {base}/openapi.json)"
     );
+    // The API process always relays and announces jobs; it runs workers unless told not to.
+    let _background = salon::jobs::worker::spawn_background(&state, state.jobs.config.in_process);
     let app = salon::app(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

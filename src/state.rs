@@ -8,6 +8,8 @@ use sea_orm::DatabaseConnection;
 use crate::auth::jwt::JwtKeys;
 use crate::cache::RenderCache;
 use crate::config::Config;
+use crate::jobs::Jobs;
+use crate::notify::transport::Transports;
 use crate::telemetry::Metrics;
 
 #[derive(Clone)]
@@ -18,6 +20,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Rendered pages of `GET /api/v1/services`, reused only at the database's current version.
     pub services_cache: Arc<RenderCache>,
+    /// The job queue's wake-ups and dispatcher.
+    pub jobs: Arc<Jobs>,
+    /// Where messages go (SMTP, the SMS API, or the log).
+    pub transports: Arc<Transports>,
 }
 
 impl AppState {
@@ -38,8 +44,15 @@ impl AppState {
             }
         };
         let jwt = Arc::new(JwtKeys::new(&secret, config.access_ttl_secs));
+        let redis = match &config.redis_url {
+            Some(url) => Some(Arc::new(crate::jobs::redis::RedisQueue::new(url, &config.redis_prefix)?)),
+            None => None,
+        };
+        let transports = Arc::new(Transports::new(&config)?);
         Ok(Self {
             db,
+            jobs: Arc::new(Jobs::new(config.jobs.clone(), redis)),
+            transports,
             config: Arc::new(config),
             jwt,
             metrics: Arc::new(Metrics::new()),

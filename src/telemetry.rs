@@ -5,7 +5,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use tracing_subscriber::EnvFilter;
 
 use crate::state::AppState;
@@ -27,6 +27,9 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    jobs: HistogramVec,
+    /// Set from the database on every scrape (the queue is shared by all processes).
+    pub queue_depth: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -51,9 +54,25 @@ impl Metrics {
             &["method", "route"],
         )
         .expect("static metric definition");
+        let jobs = HistogramVec::new(
+            HistogramOpts::new("salon_job_duration_seconds", "Background job run time by kind and outcome")
+                .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0]),
+            &["kind", "outcome"],
+        )
+        .expect("static metric definition");
+        let queue_depth =
+            IntGaugeVec::new(Opts::new("salon_jobs", "Jobs in the queue by status (all processes)"), &["status"])
+                .expect("static metric definition");
         registry.register(Box::new(requests.clone())).expect("unique metric");
         registry.register(Box::new(latency.clone())).expect("unique metric");
-        Self { registry, requests, latency }
+        registry.register(Box::new(jobs.clone())).expect("unique metric");
+        registry.register(Box::new(queue_depth.clone())).expect("unique metric");
+        Self { registry, requests, latency, jobs, queue_depth }
+    }
+
+    /// Records one job run (of this process's workers).
+    pub fn observe_job(&self, kind: &str, outcome: &str, took: std::time::Duration) {
+        self.jobs.with_label_values(&[kind, outcome]).observe(took.as_secs_f64());
     }
 
     pub fn render(&self) -> String {

@@ -9,6 +9,7 @@ mod m20261125_000002_staff_catalog;
 mod m20261125_000003_bookings;
 mod m20261125_000004_busy_indexes;
 mod m20261125_000005_cache_versions;
+mod m20261202_000006_jobs;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_bookings::Migration),
             Box::new(m20261125_000004_busy_indexes::Migration),
             Box::new(m20261125_000005_cache_versions::Migration),
+            Box::new(m20261202_000006_jobs::Migration),
         ]
     }
 }

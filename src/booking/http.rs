@@ -84,7 +84,10 @@ pub async fn create_booking(
             )
         }
     };
-    let (created, view) = service::create(&state.db, &caller, req, key).await?;
+    let (created, view) = service::create(&state.db, &state.jobs.config, &caller, req, key).await?;
+    if created {
+        state.jobs.wake();
+    }
     // A replay is the first response again: same status, same body, marked as a replay.
     let replayed = if created { "false" } else { "true" };
     Ok((StatusCode::CREATED, [(IDEMPOTENT_REPLAYED, replayed)], axum::Json(view)))
@@ -139,7 +142,9 @@ pub async fn reschedule(
     Path(id): Path<Uuid>,
     Json(req): Json<RescheduleRequest>,
 ) -> JsonResult<BookingView> {
-    Ok(axum::Json(service::reschedule(&state.db, &caller, id, req).await?))
+    let view = service::reschedule(&state.db, &state.jobs.config, &caller, id, req).await?;
+    state.jobs.wake();
+    Ok(axum::Json(view))
 }
 
 async fn change(
@@ -149,7 +154,9 @@ async fn change(
     action: Action,
     req: StatusChangeRequest,
 ) -> JsonResult<BookingView> {
-    Ok(axum::Json(service::transition(&state.db, &caller, id, action, req.reason).await?))
+    let view = service::transition(&state.db, &state.jobs.config, &caller, id, action, req.reason).await?;
+    state.jobs.wake();
+    Ok(axum::Json(view))
 }
 
 /// pending -> confirmed. Roles: the booking's staff member, admin.

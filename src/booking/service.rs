@@ -22,10 +22,13 @@ use super::model::{
 use super::store::{self, BookingFilter, Scope};
 use crate::auth::{CurrentUser, Role};
 use crate::catalog::store as catalog_store;
+use crate::config::JobsConfig;
 use crate::entity::{
     booking_blocks, booking_events, bookings, idempotency_keys, services, settings, staff_services,
 };
 use crate::error::{ApiError, ApiResult};
+use crate::jobs::store as jobs_store;
+use crate::notify::service as messages;
 use crate::pagination::{Page, Window, fetch};
 use crate::staff::store as staff_store;
 use crate::users::store as users_store;
@@ -270,6 +273,7 @@ fn client_overlap() -> ApiError {
 /// `Idempotency-Key`, a different request under a used key is a 422.
 pub async fn create(
     db: &DatabaseConnection,
+    outbox: &JobsConfig,
     caller: &CurrentUser,
     req: CreateBookingRequest,
     idempotency_key: Option<String>,
@@ -284,7 +288,7 @@ pub async fn create(
         }
         None => None,
     };
-    let result = book(db, caller, req, key.as_ref()).await;
+    let result = book(db, outbox, caller, req, key.as_ref()).await;
     // A concurrent request with the same key may have booked this very slot: if its key is
     // stored now, this is a retry of it.
     if let (Err(ApiError::SlotUnavailable { .. }), Some((key, hash))) = (&result, &key)
@@ -297,6 +301,7 @@ pub async fn create(
 
 async fn book(
     db: &DatabaseConnection,
+    outbox: &JobsConfig,
     caller: &CurrentUser,
     req: CreateBookingRequest,
     key: Option<&(String, String)>,
@@ -389,7 +394,12 @@ async fn book(
             created_at: now,
             updated_at: now,
         };
-        match write_new(db, caller.id, &row, cal.block(start), key).await {
+        // The outbox: the booking's messages are written in its own transaction.
+        let jobs = match outbox.booking_messages {
+            true => messages::on_created(&row, settings.reminder_hours_before, outbox.max_attempts),
+            false => Vec::new(),
+        };
+        match write_new(db, caller.id, &row, cal.block(start), key, &jobs).await {
             Ok(()) => return Ok((true, row.into())),
             Err(WriteError::StaffTaken) => last = taken(Vec::new()),
             Err(WriteError::ClientOverlap) => return Err(client_overlap()),
@@ -420,6 +430,7 @@ async fn write_new(
     row: &bookings::Model,
     block: Span,
     key: Option<&(String, String)>,
+    jobs: &[crate::jobs::store::NewJob],
 ) -> Result<(), WriteError> {
     let created = json!({"status": row.status, "staff_id": row.staff_id, "start_at": row.start_at, "end_at": row.end_at, "price_cents": row.price_cents});
     let key = match key {
@@ -446,6 +457,7 @@ async fn write_new(
         },
         event: event(row.id, actor, "created", None, Some(created), None),
         key,
+        jobs: jobs.iter().map(|j| crate::jobs::store::insert_statement(j, row.created_at)).collect(),
     };
     let _writer = crate::db::sqlite_writer(db).await;
     store::insert_new(db, rows).await.map_err(classify)
@@ -526,6 +538,7 @@ fn outside_window(
 /// perform the service; 409 `slot-unavailable` with the reasons.
 pub async fn reschedule(
     db: &DatabaseConnection,
+    outbox: &JobsConfig,
     caller: &CurrentUser,
     id: Uuid,
     req: RescheduleRequest,
@@ -599,7 +612,21 @@ pub async fn reschedule(
         if let Some(span) = block {
             store::update_blocks(&txn, updated.id, updated.staff_id, span, true).await?;
         }
-        store::insert_event(&txn, event(updated.id, caller.id, kind, Some(old), Some(new), None)).await?;
+        let e = event(updated.id, caller.id, kind, Some(old), Some(new), None);
+        let event_id = *e.id.as_ref();
+        store::insert_event(&txn, e).await?;
+        if moves && outbox.booking_messages {
+            // The reminder moves with the booking: the pending one goes, a new one comes.
+            jobs_store::drop_pending(&txn, messages::REMINDER, updated.id).await?;
+            let jobs = messages::on_rescheduled(
+                &booking,
+                &updated,
+                event_id,
+                settings.reminder_hours_before,
+                outbox.max_attempts,
+            );
+            jobs_store::enqueue(&txn, &jobs).await?;
+        }
         txn.commit().await
     };
     match write.await.map_err(classify) {
@@ -620,6 +647,7 @@ pub async fn reschedule(
 /// 409 `cancellation-window`.
 pub async fn transition(
     db: &DatabaseConnection,
+    outbox: &JobsConfig,
     caller: &CurrentUser,
     id: Uuid,
     action: Action,
@@ -656,6 +684,13 @@ pub async fn transition(
         if changed == 1 {
             if !to.is_active() {
                 store::set_blocks_active(&txn, booking.id, false).await?;
+            }
+            if !to.is_active() && outbox.booking_messages {
+                jobs_store::drop_pending(&txn, messages::REMINDER, booking.id).await?;
+                if to == BookingStatus::Cancelled {
+                    let job = messages::on_cancelled(&booking, reason.as_deref(), outbox.max_attempts);
+                    jobs_store::enqueue(&txn, &[job]).await?;
+                }
             }
             let e = event(
                 booking.id,

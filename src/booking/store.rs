@@ -234,6 +234,8 @@ pub struct NewBooking {
     pub block: blocks::ActiveModel,
     pub event: events::ActiveModel,
     pub key: Option<idempotency_keys::ActiveModel>,
+    /// The outbox: jobs that exist exactly when the booking does.
+    pub jobs: Vec<sea_orm::sea_query::InsertStatement>,
 }
 
 /// Writes a new booking's rows, all or nothing. On PostgreSQL one statement (inserts in `WITH`
@@ -241,13 +243,14 @@ pub struct NewBooking {
 /// checked as for separate inserts. On SQLite BEGIN, the inserts as one batch, and COMMIT; the
 /// first write takes the single writer lock, so the triggers see every committed booking.
 pub async fn insert_new(db: &DatabaseConnection, rows: NewBooking) -> Result<(), DbErr> {
-    let NewBooking { booking, block, event, key } = rows;
+    let NewBooking { booking, block, event, key, jobs } = rows;
     let mut inserts = vec![
         bookings::Entity::insert(booking).into_query(),
         blocks::Entity::insert(block).into_query(),
         events::Entity::insert(event).into_query(),
     ];
     inserts.extend(key.map(|k| idempotency_keys::Entity::insert(k).into_query()));
+    inserts.extend(jobs);
     let backend = db.get_database_backend();
     if backend == DbBackend::Postgres {
         // PostgreSQL promises no order among data-modifying `WITH` clauses; it runs the ones

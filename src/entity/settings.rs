@@ -13,6 +13,7 @@ pub struct Model {
     pub max_advance_days: i32,
     pub cancellation_window_hours: i32,
     pub require_approval: bool,
+    pub reminder_hours_before: i32,
     pub updated_at: DateTimeUtc,
 }
 

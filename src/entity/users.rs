@@ -11,6 +11,8 @@ pub struct Model {
     pub phone: Option<String>,
     pub role: String,
     pub is_active: bool,
+    pub notify_email: bool,
+    pub notify_sms: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

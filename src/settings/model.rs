@@ -28,6 +28,8 @@ pub struct SettingsView {
     pub cancellation_window_hours: i32,
     /// New bookings start `pending` until staff confirm them.
     pub require_approval: bool,
+    /// Clients get a reminder this many hours before their appointment; 0 sends none.
+    pub reminder_hours_before: i32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -42,6 +44,7 @@ impl From<settings::Model> for SettingsView {
             max_advance_days: s.max_advance_days,
             cancellation_window_hours: s.cancellation_window_hours,
             require_approval: s.require_approval,
+            reminder_hours_before: s.reminder_hours_before,
             updated_at: s.updated_at,
         }
     }
@@ -80,6 +83,10 @@ pub struct UpdateSettingsRequest {
     pub cancellation_window_hours: Option<i32>,
     #[garde(skip)]
     pub require_approval: Option<bool>,
+    /// 0 (no reminders) to 336 (two weeks).
+    #[garde(inner(range(min = 0, max = 336)))]
+    #[schema(minimum = 0, maximum = 336)]
+    pub reminder_hours_before: Option<i32>,
 }
 
 fn iana_timezone(value: &str, _: &()) -> garde::Result {

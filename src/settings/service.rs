@@ -44,6 +44,9 @@ pub async fn update(db: &DatabaseConnection, req: UpdateSettingsRequest) -> ApiR
     if let Some(v) = req.require_approval {
         row.require_approval = Set(v);
     }
+    if let Some(v) = req.reminder_hours_before {
+        row.reminder_hours_before = Set(v);
+    }
     row.updated_at = Set(Utc::now());
     Ok(store::update(db, row).await?)
 }

@@ -110,6 +110,12 @@ pub struct UpdateProfileRequest {
     #[garde(inner(length(max = 128)))]
     #[schema(format = "password")]
     pub current_password: Option<String>,
+    /// Whether booking messages (confirmations, reminders, ...) come by email.
+    #[garde(skip)]
+    pub notify_email: Option<bool>,
+    /// Whether they also come by SMS (only with a phone number).
+    #[garde(skip)]
+    pub notify_sms: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -151,6 +157,10 @@ pub struct UserView {
     pub phone: Option<String>,
     pub role: Role,
     pub is_active: bool,
+    /// Booking messages by email (opt-out per channel).
+    pub notify_email: bool,
+    /// Booking messages by SMS, when there is a phone number.
+    pub notify_sms: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -165,6 +175,8 @@ impl From<users::Model> for UserView {
             // The column's CHECK constraint admits only the three roles.
             role: Role::parse(&u.role).unwrap_or(Role::Client),
             is_active: u.is_active,
+            notify_email: u.notify_email,
+            notify_sms: u.notify_sms,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }

@@ -60,6 +60,8 @@ pub async fn create_user<C: sea_orm::ConnectionTrait>(db: &C, new: NewUser) -> A
         phone: Set(new.phone),
         role: Set(new.role.as_str().to_owned()),
         is_active: Set(true),
+        notify_email: Set(true),
+        notify_sms: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -222,6 +224,12 @@ pub async fn update_profile(
     }
     if let Some(phone) = req.phone {
         row.phone = Set(phone.map(|p| p.trim().to_owned()));
+    }
+    if let Some(v) = req.notify_email {
+        row.notify_email = Set(v);
+    }
+    if let Some(v) = req.notify_sms {
+        row.notify_sms = Set(v);
     }
     let password_changed = new_hash.is_some();
     if let Some(hash) = new_hash {

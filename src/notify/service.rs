@@ -1,0 +1,265 @@
+//! Booking messages: what a job of kind `booking.*` sends, to which channels, exactly once
+//! per channel as far as this side can tell (each delivery is recorded under the job's
+//! dedupe key and the channel; a job that runs again skips what was already sent).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::transport::SendError;
+use crate::entity::{bookings, notifications, services, settings, staff, users};
+use crate::jobs::store::{Claimed, NewJob};
+use crate::jobs::worker::JobError;
+use crate::state::AppState;
+
+pub const CONFIRMATION: &str = "booking.confirmation";
+pub const REMINDER: &str = "booking.reminder";
+pub const RESCHEDULED: &str = "booking.rescheduled";
+pub const CANCELLED: &str = "booking.cancelled";
+
+/// What a booking job carries: the booking, and what the message is about.
+#[derive(Debug, Deserialize)]
+struct BookingPayload {
+    booking_id: Uuid,
+    /// Reminders: the start they remind of (a reminder for an old start is skipped).
+    start_at: Option<DateTime<Utc>>,
+    /// Reschedules: where it moved from.
+    old_start_at: Option<DateTime<Utc>>,
+    reason: Option<String>,
+}
+
+fn job(kind: &'static str, key: String, booking_id: Uuid, run_at: DateTime<Utc>, payload: serde_json::Value, max_attempts: i32) -> NewJob {
+    NewJob { kind, payload, dedupe_key: Some(key), ref_id: Some(booking_id), run_at, max_attempts }
+}
+
+/// The jobs a new booking enqueues: its confirmation, and its reminder when that falls in
+/// the future.
+pub fn on_created(b: &bookings::Model, reminder_hours: i32, max_attempts: i32) -> Vec<NewJob> {
+    let now = Utc::now();
+    let mut jobs =
+        vec![job(CONFIRMATION, format!("confirmation:{}", b.id), b.id, now, json!({"booking_id": b.id}), max_attempts)];
+    jobs.extend(reminder(b, reminder_hours, max_attempts));
+    jobs
+}
+
+/// A booking's reminder, `reminder_hours` before its start (none if 0 or already past).
+pub fn reminder(b: &bookings::Model, reminder_hours: i32, max_attempts: i32) -> Option<NewJob> {
+    let at = b.start_at - chrono::Duration::hours(reminder_hours.into());
+    (reminder_hours > 0 && at > Utc::now()).then(|| {
+        job(
+            REMINDER,
+            format!("reminder:{}:{}", b.id, b.start_at.timestamp()),
+            b.id,
+            at,
+            json!({"booking_id": b.id, "start_at": b.start_at}),
+            max_attempts,
+        )
+    })
+}
+
+/// A moved booking: its message, and its reminder moved (the caller drops the old one).
+pub fn on_rescheduled(old: &bookings::Model, new: &bookings::Model, event_id: Uuid, reminder_hours: i32, max_attempts: i32) -> Vec<NewJob> {
+    let mut jobs = vec![job(
+        RESCHEDULED,
+        format!("rescheduled:{}:{event_id}", new.id),
+        new.id,
+        Utc::now(),
+        json!({"booking_id": new.id, "old_start_at": old.start_at}),
+        max_attempts,
+    )];
+    jobs.extend(reminder(new, reminder_hours, max_attempts));
+    jobs
+}
+
+pub fn on_cancelled(b: &bookings::Model, reason: Option<&str>, max_attempts: i32) -> NewJob {
+    job(
+        CANCELLED,
+        format!("cancellation:{}", b.id),
+        b.id,
+        Utc::now(),
+        json!({"booking_id": b.id, "reason": reason}),
+        max_attempts,
+    )
+}
+
+/// Runs a `booking.*` job.
+///
+/// # Errors
+/// `Permanent` for a malformed payload or a booking that is gone; `Retry` when a channel
+/// could not deliver (what was delivered is not sent again).
+pub async fn booking_message(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+    let template = match job.kind.as_str() {
+        CONFIRMATION => "booking_confirmation",
+        REMINDER => "booking_reminder",
+        RESCHEDULED => "booking_rescheduled",
+        CANCELLED => "booking_cancelled",
+        other => return Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
+    };
+    let payload: BookingPayload =
+        serde_json::from_str(&job.payload).map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
+    let db = &state.db;
+    let booking = bookings::Entity::find_by_id(payload.booking_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| JobError::Permanent("the booking no longer exists".into()))?;
+    let active = matches!(booking.status.as_str(), "pending" | "confirmed");
+    // A confirmation or reminder for a booking cancelled since (its own message follows), or
+    // a reminder of a start the booking has moved from, has nothing left to say.
+    if (job.kind == CONFIRMATION || job.kind == REMINDER) && !active {
+        return Ok(());
+    }
+    if job.kind == REMINDER && payload.start_at.is_some_and(|at| at != booking.start_at) {
+        return Ok(());
+    }
+    let (client, service, stylist, salon) = tokio::try_join!(
+        users::Entity::find_by_id(booking.client_id).one(db),
+        services::Entity::find_by_id(booking.service_id).one(db),
+        staff::Entity::find_by_id(booking.staff_id).one(db),
+        crate::settings::store::get(db),
+    )?;
+    let gone = |what: &str| JobError::Permanent(format!("the booking's {what} no longer exists"));
+    let client = client.ok_or_else(|| gone("client"))?;
+    let service = service.ok_or_else(|| gone("service"))?;
+    let stylist = stylist.ok_or_else(|| gone("staff member"))?;
+    let vars = variables(&salon, &booking, &client, &service, &stylist, &payload);
+    let rendered = super::templates::render(template, vars)
+        .map_err(|e| JobError::Permanent(format!("template {template}: {e:#}")))?;
+
+    let base = job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string());
+    let mut outcome = Ok(());
+    if client.notify_email {
+        let d = Delivery { channel: "email", transport: state.transports.email_transport(), recipient: &client.email };
+        let r = deliver(state, job, &base, &d, &client, booking.id, template, &rendered).await;
+        outcome = outcome.and(r);
+    }
+    if let Some(phone) = client.phone.as_deref().filter(|_| client.notify_sms) {
+        let d = Delivery { channel: "sms", transport: state.transports.sms_transport(), recipient: phone };
+        let r = deliver(state, job, &base, &d, &client, booking.id, template, &rendered).await;
+        outcome = outcome.and(r);
+    }
+    outcome
+}
+
+fn variables(
+    salon: &settings::Model,
+    booking: &bookings::Model,
+    client: &users::Model,
+    service: &services::Model,
+    stylist: &staff::Model,
+    payload: &BookingPayload,
+) -> serde_json::Value {
+    let tz: chrono_tz::Tz = salon.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let local = |at: DateTime<Utc>| at.with_timezone(&tz).format("%A %-d %B %Y, %H:%M").to_string();
+    json!({
+        "salon": salon.name,
+        "timezone": salon.timezone,
+        "client_name": client.full_name,
+        "service": service.name,
+        "staff": stylist.display_name,
+        "start_local": local(booking.start_at),
+        "old_start_local": payload.old_start_at.map(local),
+        "pending": booking.status == "pending",
+        "reason": payload.reason,
+        "cancellation_window_hours": salon.cancellation_window_hours,
+    })
+}
+
+struct Delivery<'a> {
+    channel: &'static str,
+    transport: &'static str,
+    recipient: &'a str,
+}
+
+/// One channel of one job: recorded first (`queued`), skipped if already `sent`, then sent
+/// and recorded as `sent` or `failed`.
+#[allow(clippy::too_many_arguments)]
+async fn deliver(
+    state: &AppState,
+    job: &Claimed,
+    base: &str,
+    d: &Delivery<'_>,
+    client: &users::Model,
+    booking_id: Uuid,
+    template: &str,
+    rendered: &super::templates::Rendered,
+) -> Result<(), JobError> {
+    let db = &state.db;
+    let key = format!("{base}:{}", d.channel);
+    let (subject, body) = match d.channel {
+        "email" => (Some(rendered.subject.clone()), rendered.email.clone()),
+        _ => (None, rendered.sms.clone()),
+    };
+    let row = notifications::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        dedupe_key: Set(key.clone()),
+        job_id: Set(Some(job.id)),
+        user_id: Set(Some(client.id)),
+        booking_id: Set(Some(booking_id)),
+        channel: Set(d.channel.into()),
+        transport: Set(d.transport.into()),
+        recipient: Set(d.recipient.into()),
+        template: Set(template.into()),
+        subject: Set(subject.clone()),
+        body: Set(body.clone()),
+        status: Set("queued".into()),
+        attempts: Set(0),
+        last_error: Set(None),
+        created_at: Set(Utc::now()),
+        sent_at: Set(None),
+    };
+    {
+        let _writer = crate::db::sqlite_writer(db).await;
+        notifications::Entity::insert(row)
+            .on_conflict_do_nothing_on([notifications::Column::DedupeKey])
+            .exec(db)
+            .await?;
+    }
+    let recorded = notifications::Entity::find()
+        .filter(notifications::Column::DedupeKey.eq(key.clone()))
+        .one(db)
+        .await?
+        .ok_or_else(|| JobError::Retry("the notification record vanished".into()))?;
+    if recorded.status == "sent" {
+        return Ok(());
+    }
+    let message_id = message_id(&key);
+    let sent = match d.channel {
+        "email" => state.transports.send_email(d.recipient, subject.as_deref().unwrap_or(""), &body, &message_id).await,
+        _ => state.transports.send_sms(d.recipient, &body).await,
+    };
+    let (status, error) = match &sent {
+        Ok(()) => ("sent", None),
+        Err(SendError::Transient(e) | SendError::Permanent(e)) => ("failed", Some(e.clone())),
+    };
+    record(db, recorded.id, status, error).await?;
+    match sent {
+        Ok(()) => Ok(()),
+        Err(SendError::Transient(e)) => Err(JobError::Retry(format!("{}: {e}", d.channel))),
+        Err(SendError::Permanent(e)) => Err(JobError::Permanent(format!("{}: {e}", d.channel))),
+    }
+}
+
+async fn record(db: &DatabaseConnection, id: Uuid, status: &str, error: Option<String>) -> Result<(), JobError> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let _writer = crate::db::sqlite_writer(db).await;
+    let sent_at = (status == "sent").then(Utc::now);
+    notifications::Entity::update_many()
+        .col_expr(notifications::Column::Status, Expr::value(status))
+        .col_expr(notifications::Column::Attempts, Expr::col(notifications::Column::Attempts).add(1))
+        .col_expr(notifications::Column::LastError, Expr::value(error))
+        .col_expr(notifications::Column::SentAt, Expr::value(sent_at))
+        .filter(notifications::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// `<hash-of-key@salon.invalid>`: the same for every attempt at one delivery.
+fn message_id(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(key.as_bytes());
+    let hex: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("<{hex}@salon.invalid>")
+}

@@ -1,0 +1,72 @@
+//! Message templates, compiled into the binary (minijinja). Each template has three blocks:
+//! `subject` and `email` for email, `sms` for a text message.
+
+use std::sync::OnceLock;
+
+use minijinja::Environment;
+use serde::Serialize;
+
+/// The messages there are templates for.
+pub const TEMPLATES: [(&str, &str); 4] = [
+    ("booking_confirmation", include_str!("templates/booking_confirmation.j2")),
+    ("booking_reminder", include_str!("templates/booking_reminder.j2")),
+    ("booking_rescheduled", include_str!("templates/booking_rescheduled.j2")),
+    ("booking_cancelled", include_str!("templates/booking_cancelled.j2")),
+];
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // Undefined variables are errors, so a template typo fails its test, not a client.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source).expect("templates compile (checked by a unit test)");
+        }
+        env
+    })
+}
+
+/// A rendered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub email: String,
+    pub sms: String,
+}
+
+/// Renders `name` with `vars`.
+///
+/// # Errors
+/// An unknown template or a variable it needs that `vars` lacks.
+pub fn render(name: &str, vars: impl Serialize) -> Result<Rendered, minijinja::Error> {
+    let template = env().get_template(name)?;
+    let mut captured = template.render_captured(vars)?;
+    captured.with_state_mut(|state| {
+        Ok(Rendered {
+            subject: state.render_block("subject")?.trim().to_owned(),
+            email: state.render_block("email")?.trim().to_owned() + "\n",
+            sms: state.render_block("sms")?.trim().to_owned(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_renders_with_the_booking_variables() {
+        let vars = serde_json::json!({
+            "salon": "Studio", "client_name": "Ana", "service": "Cut", "staff": "Jane",
+            "start_local": "Friday 4 December 2026, 15:00", "old_start_local": "Thursday 3 December 2026, 10:00",
+            "timezone": "Europe/Lisbon", "pending": false, "reason": null, "cancellation_window_hours": 24,
+        });
+        for (name, _) in TEMPLATES {
+            let r = render(name, &vars).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            assert!(r.subject.contains("Studio") || r.subject.contains("Cut"), "{name}: {r:?}");
+            assert!(r.email.contains("Ana") && r.email.contains("15:00"), "{name}: {r:?}");
+            assert!(r.sms.contains("15:00") && !r.sms.contains('\n'), "{name}: {r:?}");
+        }
+    }
+}
