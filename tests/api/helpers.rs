@@ -47,6 +47,7 @@ macro_rules! api_test {
 
 pub struct TestApp {
     pub router: Router,
+    pub state: AppState,
     pub db: DatabaseConnection,
     pub database_url: String,
     _guard: std::sync::Arc<DbGuard>,
@@ -77,11 +78,16 @@ impl Drop for DbGuard {
 }
 
 pub fn test_config(database_url: &str) -> Config {
+    test_config_with(database_url, &[])
+}
+
+/// The test configuration plus `extra` keys (as the environment would give them).
+pub fn test_config_with(database_url: &str, extra: &[(&str, String)]) -> Config {
     let url = database_url.to_owned();
     Config::from_lookup(|key| match key {
         "DATABASE_URL" => Some(url.clone()),
         "JWT_SECRET" => Some(JWT_SECRET.into()),
-        _ => None,
+        _ => extra.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()),
     })
     .expect("test configuration is valid")
 }
@@ -122,7 +128,25 @@ impl TestApp {
         let db = salon::db::connect(&database_url).await.expect("connect");
         salon::db::migrate(&db).await.expect("migrate");
         let state = AppState::new(db.clone(), test_config(&database_url)).await.expect("state");
-        TestApp { router: salon::app(state), db, database_url, _guard: std::sync::Arc::new(guard) }
+        TestApp { router: salon::app(state.clone()), state, db, database_url, _guard: std::sync::Arc::new(guard) }
+    }
+
+    /// Another process on the same database, configured with `extra` keys (SMTP_URL, ...).
+    pub async fn process_with(&self, extra: &[(&str, String)]) -> TestApp {
+        let state =
+            AppState::new(self.db.clone(), test_config_with(&self.database_url, extra)).await.expect("state");
+        TestApp {
+            router: salon::app(state.clone()),
+            state,
+            db: self.db.clone(),
+            database_url: self.database_url.clone(),
+            _guard: self._guard.clone(),
+        }
+    }
+
+    /// Runs this process's worker until no job is due; returns how many jobs ran.
+    pub async fn drain(&self) -> usize {
+        salon::jobs::worker::Worker::new(self.state.clone()).drain().await.expect("the queue answers")
     }
 
     /// Another server process on the same database: its own state (and in-memory caches).
@@ -134,7 +158,8 @@ impl TestApp {
     pub async fn process_on(&self, db: DatabaseConnection) -> TestApp {
         let state = AppState::new(db.clone(), test_config(&self.database_url)).await.expect("state");
         TestApp {
-            router: salon::app(state),
+            router: salon::app(state.clone()),
+            state,
             db,
             database_url: self.database_url.clone(),
             _guard: self._guard.clone(),
