@@ -229,7 +229,10 @@ fn sms_config(get: &impl Fn(&str) -> Option<String>) -> Result<Option<SmsConfig>
     match values.as_slice() {
         [Some(base), Some(sid), Some(token), Some(from)] => {
             if !(base.starts_with("http://") || base.starts_with("https://")) {
-                return Err(ConfigError::Invalid { key: "SMS_API_BASE", reason: "expected an http(s):// URL".into() });
+                return Err(ConfigError::Invalid {
+                    key: "SMS_API_BASE",
+                    reason: "expected an http(s):// URL".into(),
+                });
             }
             Ok(Some(SmsConfig {
                 api_base: base.trim_end_matches('/').to_owned(),
@@ -240,8 +243,12 @@ fn sms_config(get: &impl Fn(&str) -> Option<String>) -> Result<Option<SmsConfig>
         }
         _ if values.iter().all(Option::is_none) => Ok(None),
         _ => {
-            let missing = keys.iter().zip(&values).find(|(_, v)| v.is_none()).map_or("SMS_API_BASE", |(k, _)| *k);
-            Err(ConfigError::Invalid { key: missing, reason: "the SMS keys go together: set all four or none".into() })
+            let missing =
+                keys.iter().zip(&values).find(|(_, v)| v.is_none()).map_or("SMS_API_BASE", |(k, _)| *k);
+            Err(ConfigError::Invalid {
+                key: missing,
+                reason: "the SMS keys go together: set all four or none".into(),
+            })
         }
     }
 }

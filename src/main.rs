@@ -96,7 +96,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Worker => {
             let state = AppState::new(db, config).await?;
             let tasks = salon::jobs::worker::spawn_background(&state, true);
-            tracing::info!(concurrency = state.jobs.config.concurrency, redis = state.jobs.redis.is_some(), "worker started");
+            tracing::info!(
+                concurrency = state.jobs.config.concurrency,
+                redis = state.jobs.redis.is_some(),
+                "worker started"
+            );
             let _ = writeln!(std::io::stdout(), "salon worker is running (Ctrl-C stops it)");
             shutdown_signal().await;
             for task in tasks {

@@ -5,7 +5,9 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 use tracing_subscriber::EnvFilter;
 
 use crate::state::AppState;
@@ -60,9 +62,11 @@ impl Metrics {
             &["kind", "outcome"],
         )
         .expect("static metric definition");
-        let queue_depth =
-            IntGaugeVec::new(Opts::new("salon_jobs", "Jobs in the queue by status (all processes)"), &["status"])
-                .expect("static metric definition");
+        let queue_depth = IntGaugeVec::new(
+            Opts::new("salon_jobs", "Jobs in the queue by status (all processes)"),
+            &["status"],
+        )
+        .expect("static metric definition");
         registry.register(Box::new(requests.clone())).expect("unique metric");
         registry.register(Box::new(latency.clone())).expect("unique metric");
         registry.register(Box::new(jobs.clone())).expect("unique metric");

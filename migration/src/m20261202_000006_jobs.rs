@@ -114,12 +114,23 @@ impl MigrationTrait for Migration {
         .await?;
         // The claim query's order: due jobs by status, then by when they are due.
         m.create_index(
-            Index::create().name("jobs_status_run_at_idx").table(Jobs::Table).col(Jobs::Status).col(Jobs::RunAt).to_owned(),
+            Index::create()
+                .name("jobs_status_run_at_idx")
+                .table(Jobs::Table)
+                .col(Jobs::Status)
+                .col(Jobs::RunAt)
+                .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("jobs_ref_idx").table(Jobs::Table).col(Jobs::RefId).to_owned()).await?;
+        m.create_index(Index::create().name("jobs_ref_idx").table(Jobs::Table).col(Jobs::RefId).to_owned())
+            .await?;
         m.create_index(
-            Index::create().name("jobs_kind_created_idx").table(Jobs::Table).col(Jobs::Kind).col(Jobs::CreatedAt).to_owned(),
+            Index::create()
+                .name("jobs_kind_created_idx")
+                .table(Jobs::Table)
+                .col(Jobs::Kind)
+                .col(Jobs::CreatedAt)
+                .to_owned(),
         )
         .await?;
 
@@ -181,7 +192,10 @@ impl MigrationTrait for Migration {
         .await?;
 
         m.alter_table(
-            Table::alter().table(Users::Table).add_column(boolean(Users::NotifyEmail).default(true)).to_owned(),
+            Table::alter()
+                .table(Users::Table)
+                .add_column(boolean(Users::NotifyEmail).default(true))
+                .to_owned(),
         )
         .await?;
         m.alter_table(
@@ -199,11 +213,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(Table::alter().table(Settings::Table).drop_column(Settings::ReminderHoursBefore).to_owned())
-            .await?;
+        m.alter_table(
+            Table::alter().table(Settings::Table).drop_column(Settings::ReminderHoursBefore).to_owned(),
+        )
+        .await?;
         m.alter_table(Table::alter().table(Users::Table).drop_column(Users::NotifySms).to_owned()).await?;
         m.alter_table(Table::alter().table(Users::Table).drop_column(Users::NotifyEmail).to_owned()).await?;
-        for table in [Schedules::Table.into_iden(), Notifications::Table.into_iden(), Jobs::Table.into_iden()] {
+        for table in [Schedules::Table.into_iden(), Notifications::Table.into_iden(), Jobs::Table.into_iden()]
+        {
             m.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())

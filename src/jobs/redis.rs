@@ -152,7 +152,9 @@ impl RedisQueue {
             match self.relay(&state.db).await {
                 Ok(n) if n > 0 => state.jobs.local.notify_one(),
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "job relay to Redis failed; the jobs stay in the outbox"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "job relay to Redis failed; the jobs stay in the outbox")
+                }
             }
             if last_check.elapsed() >= Duration::from_secs(60) {
                 last_check = std::time::Instant::now();

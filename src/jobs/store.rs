@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Select,
-    Statement, Value,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    Select, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -109,7 +109,7 @@ pub async fn claim<C: ConnectionTrait>(
     let mut values: Vec<Value> = vec![token.into(), (now + lease).into(), now.into(), (limit as i64).into()];
     let restrict = match only {
         None => String::new(),
-        Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+        Some([]) => return Ok(Vec::new()),
         Some(ids) => {
             let first = values.len() + 1;
             values.extend(ids.iter().map(|id| Value::from(*id)));
@@ -180,8 +180,12 @@ pub async fn fail<C: ConnectionTrait>(
         .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
         .col_expr(jobs::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
     q = match retry_at {
-        Some(at) => q.col_expr(jobs::Column::Status, Expr::value(FAILED)).col_expr(jobs::Column::RunAt, Expr::value(at)),
-        None => q.col_expr(jobs::Column::Status, Expr::value(DEAD)).col_expr(jobs::Column::FinishedAt, Expr::value(now)),
+        Some(at) => q
+            .col_expr(jobs::Column::Status, Expr::value(FAILED))
+            .col_expr(jobs::Column::RunAt, Expr::value(at)),
+        None => q
+            .col_expr(jobs::Column::Status, Expr::value(DEAD))
+            .col_expr(jobs::Column::FinishedAt, Expr::value(now)),
     };
     let res = q.filter(held_by(token)).filter(jobs::Column::Id.eq(id)).exec(db).await?;
     Ok(res.rows_affected == 1)
@@ -316,7 +320,11 @@ pub async fn unrelayed<C: ConnectionTrait>(db: &C, limit: u64) -> Result<Vec<(Uu
 ///
 /// # Errors
 /// Database failures.
-pub async fn set_relayed<C: ConnectionTrait>(db: &C, ids: &[Uuid], at: Option<DateTime<Utc>>) -> Result<(), DbErr> {
+pub async fn set_relayed<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+    at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -337,7 +345,10 @@ pub async fn sweep<C: ConnectionTrait>(db: &C, keep_since: DateTime<Utc>) -> Res
     let now = Utc::now();
     let dead = jobs::Entity::update_many()
         .col_expr(jobs::Column::Status, Expr::value(DEAD))
-        .col_expr(jobs::Column::LastError, Expr::value("the worker stopped during the last attempt (lease expired)"))
+        .col_expr(
+            jobs::Column::LastError,
+            Expr::value("the worker stopped during the last attempt (lease expired)"),
+        )
         .col_expr(jobs::Column::FinishedAt, Expr::value(now))
         .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
         .filter(jobs::Column::Status.eq(RUNNING))

@@ -88,7 +88,8 @@ impl Worker {
                 let claimed = store::claim(db, &token, limit, lease, Some(&ids)).await?;
                 // Ids Redis handed out that the database does not consider runnable (done
                 // already, retried elsewhere) leave Redis now.
-                let stale: Vec<Uuid> = ids.iter().filter(|id| !claimed.iter().any(|c| c.id == **id)).copied().collect();
+                let stale: Vec<Uuid> =
+                    ids.iter().filter(|id| !claimed.iter().any(|c| c.id == **id)).copied().collect();
                 redis.finish(&stale).await?;
                 claimed
             }
@@ -134,7 +135,10 @@ impl Worker {
             let _writer = crate::db::sqlite_writer(db).await;
             let recorded = store::complete(db, &done, &token).await?;
             if recorded < done.len() as u64 {
-                tracing::warn!(lost = done.len() as u64 - recorded, "jobs finished after their lease ran out");
+                tracing::warn!(
+                    lost = done.len() as u64 - recorded,
+                    "jobs finished after their lease ran out"
+                );
             }
         }
         for (job, error) in &failed {
@@ -254,7 +258,9 @@ pub fn spawn_background(state: &AppState, workers: bool) -> Vec<tokio::task::Joi
     }
     match &state.jobs.redis {
         Some(redis) => tasks.push(tokio::spawn(redis.clone().relay_loop(state.clone()))),
-        None if !crate::db::is_sqlite(&state.db) => tasks.push(tokio::spawn(super::redis::announce_postgres(state.clone()))),
+        None if !crate::db::is_sqlite(&state.db) => {
+            tasks.push(tokio::spawn(super::redis::announce_postgres(state.clone())))
+        }
         None => {}
     }
     tasks

@@ -41,7 +41,8 @@ pub async fn list_notifications(
     if let Some(booking_id) = q.booking_id {
         query = query.filter(notifications::Column::BookingId.eq(booking_id));
     }
-    let query = query.order_by_desc(notifications::Column::CreatedAt).order_by_desc(notifications::Column::Id);
+    let query =
+        query.order_by_desc(notifications::Column::CreatedAt).order_by_desc(notifications::Column::Id);
     let page = fetch(&state.db, query, Window::new(q.limit, q.offset)).await?;
     Ok(axum::Json(page.map(NotificationView::from)))
 }

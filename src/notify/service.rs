@@ -30,7 +30,14 @@ struct BookingPayload {
     reason: Option<String>,
 }
 
-fn job(kind: &'static str, key: String, booking_id: Uuid, run_at: DateTime<Utc>, payload: serde_json::Value, max_attempts: i32) -> NewJob {
+fn job(
+    kind: &'static str,
+    key: String,
+    booking_id: Uuid,
+    run_at: DateTime<Utc>,
+    payload: serde_json::Value,
+    max_attempts: i32,
+) -> NewJob {
     NewJob { kind, payload, dedupe_key: Some(key), ref_id: Some(booking_id), run_at, max_attempts }
 }
 
@@ -38,8 +45,14 @@ fn job(kind: &'static str, key: String, booking_id: Uuid, run_at: DateTime<Utc>,
 /// the future.
 pub fn on_created(b: &bookings::Model, reminder_hours: i32, max_attempts: i32) -> Vec<NewJob> {
     let now = Utc::now();
-    let mut jobs =
-        vec![job(CONFIRMATION, format!("confirmation:{}", b.id), b.id, now, json!({"booking_id": b.id}), max_attempts)];
+    let mut jobs = vec![job(
+        CONFIRMATION,
+        format!("confirmation:{}", b.id),
+        b.id,
+        now,
+        json!({"booking_id": b.id}),
+        max_attempts,
+    )];
     jobs.extend(reminder(b, reminder_hours, max_attempts));
     jobs
 }
@@ -60,7 +73,13 @@ pub fn reminder(b: &bookings::Model, reminder_hours: i32, max_attempts: i32) -> 
 }
 
 /// A moved booking: its message, and its reminder moved (the caller drops the old one).
-pub fn on_rescheduled(old: &bookings::Model, new: &bookings::Model, event_id: Uuid, reminder_hours: i32, max_attempts: i32) -> Vec<NewJob> {
+pub fn on_rescheduled(
+    old: &bookings::Model,
+    new: &bookings::Model,
+    event_id: Uuid,
+    reminder_hours: i32,
+    max_attempts: i32,
+) -> Vec<NewJob> {
     let mut jobs = vec![job(
         RESCHEDULED,
         format!("rescheduled:{}:{event_id}", new.id),
@@ -130,7 +149,11 @@ pub async fn booking_message(state: &AppState, job: &Claimed) -> Result<(), JobE
     let base = job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string());
     let mut outcome = Ok(());
     if client.notify_email {
-        let d = Delivery { channel: "email", transport: state.transports.email_transport(), recipient: &client.email };
+        let d = Delivery {
+            channel: "email",
+            transport: state.transports.email_transport(),
+            recipient: &client.email,
+        };
         let r = deliver(state, job, &base, &d, &client, booking.id, template, &rendered).await;
         outcome = outcome.and(r);
     }
@@ -226,7 +249,12 @@ async fn deliver(
     }
     let message_id = message_id(&key);
     let sent = match d.channel {
-        "email" => state.transports.send_email(d.recipient, subject.as_deref().unwrap_or(""), &body, &message_id).await,
+        "email" => {
+            state
+                .transports
+                .send_email(d.recipient, subject.as_deref().unwrap_or(""), &body, &message_id)
+                .await
+        }
         _ => state.transports.send_sms(d.recipient, &body).await,
     };
     let (status, error) = match &sent {
@@ -241,7 +269,12 @@ async fn deliver(
     }
 }
 
-async fn record(db: &DatabaseConnection, id: Uuid, status: &str, error: Option<String>) -> Result<(), JobError> {
+async fn record(
+    db: &DatabaseConnection,
+    id: Uuid,
+    status: &str,
+    error: Option<String>,
+) -> Result<(), JobError> {
     use sea_orm::sea_query::{Expr, ExprTrait};
     let _writer = crate::db::sqlite_writer(db).await;
     let sent_at = (status == "sent").then(Utc::now);

@@ -36,7 +36,8 @@ impl Transports {
                     .build(),
             ),
         };
-        let from = config.smtp_from.parse().map_err(|e| anyhow::anyhow!("SMTP_FROM is not a valid address: {e}"))?;
+        let from =
+            config.smtp_from.parse().map_err(|e| anyhow::anyhow!("SMTP_FROM is not a valid address: {e}"))?;
         let sms = match &config.sms {
             None => None,
             Some(sms) => {
@@ -59,7 +60,13 @@ impl Transports {
 
     /// Sends one email. `message_id` is stable across retries, so a receiver can tell a
     /// repeated delivery (after a crash between sending and recording) from a new message.
-    pub async fn send_email(&self, to: &str, subject: &str, body: &str, message_id: &str) -> Result<(), SendError> {
+    pub async fn send_email(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+        message_id: &str,
+    ) -> Result<(), SendError> {
         let Some(smtp) = &self.smtp else {
             tracing::info!(transport = "log", channel = "email", %to, %subject, %body, "message");
             return Ok(());

@@ -128,7 +128,13 @@ impl TestApp {
         let db = salon::db::connect(&database_url).await.expect("connect");
         salon::db::migrate(&db).await.expect("migrate");
         let state = AppState::new(db.clone(), test_config(&database_url)).await.expect("state");
-        TestApp { router: salon::app(state.clone()), state, db, database_url, _guard: std::sync::Arc::new(guard) }
+        TestApp {
+            router: salon::app(state.clone()),
+            state,
+            db,
+            database_url,
+            _guard: std::sync::Arc::new(guard),
+        }
     }
 
     /// Another process on the same database, configured with `extra` keys (SMTP_URL, ...).

@@ -24,7 +24,9 @@ async fn notifications(app: &TestApp, token: &str, query: &str) -> Value {
 }
 
 async fn book_at(app: &TestApp, s: &Salon, token: &str, hhmm: &str) -> Value {
-    let res = app.book(token, json!({"service_id": s.service_id, "staff_id": s.staff_id, "start_at": s.at(hhmm)})).await;
+    let res = app
+        .book(token, json!({"service_id": s.service_id, "staff_id": s.staff_id, "start_at": s.at(hhmm)}))
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     res.body
 }
@@ -317,7 +319,7 @@ struct RedisServer(std::process::Child);
 
 impl RedisServer {
     async fn start(port: u16) -> RedisServer {
-        let child = std::process::Command::new("redis-server")
+        let mut child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -328,6 +330,8 @@ impl RedisServer {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("redis-server did not start on port {port}");
     }
 }
@@ -339,12 +343,32 @@ impl Drop for RedisServer {
     }
 }
 
+/// Redis tests run when `SALON_TEST_REDIS_URL` is set (CI sets it, and fails without Redis);
+/// otherwise they say so and pass over.
+fn redis_url() -> Option<String> {
+    let url = std::env::var("SALON_TEST_REDIS_URL").ok();
+    if url.is_none() {
+        static WARN: std::sync::Once = std::sync::Once::new();
+        WARN.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nRedis was NOT tested: set SALON_TEST_REDIS_URL=redis://127.0.0.1:6379\n"
+            );
+        });
+    }
+    url
+}
+
 fn redis_keys(url: String) -> Vec<(&'static str, String)> {
     vec![("REDIS_URL", url), ("SALON_REDIS_PREFIX", format!("test-{}", uuid::Uuid::new_v4().simple()))]
 }
 
 api_test! {
     async fn with_redis_down_jobs_wait_in_the_outbox_and_are_relayed_when_it_is_back(app) {
+        if redis_url().is_none() {
+            return;
+        }
         let s = app.salon().await;
         let port = free_port();
         let worker = app.process_with(&redis_keys(format!("redis://127.0.0.1:{port}"))).await;
@@ -366,8 +390,8 @@ api_test! {
 
 api_test! {
     async fn on_redis_one_worker_at_a_time_runs_each_job(app) {
+        let Some(url) = redis_url() else { return };
         let s = app.salon().await;
-        let url = std::env::var("SALON_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
         let keys = redis_keys(url);
         let a = app.process_with(&keys).await;
         let b = app.process_with(&keys).await;

@@ -70,6 +70,29 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
     app.patch("/api/v1/settings").token(admin).json(json!({"require_approval": true})).send().await;
     let day = (chrono::Utc::now() + chrono::Duration::days(7 + (n % 10) as i64)).date_naive();
     let hour_at = |hour: u32| format!("{day}T{hour:02}:00:00Z");
+    // A job that cannot succeed (an unknown kind) is dead after one run: an admin may retry it.
+    let dead = salon::jobs::store::NewJob {
+        kind: "test.unknown",
+        payload: json!({}),
+        dedupe_key: Some(format!("matrix-dead-{n}")),
+        ref_id: None,
+        run_at: chrono::Utc::now(),
+        max_attempts: 3,
+    };
+    salon::jobs::store::enqueue(&app.db, &[dead]).await.unwrap();
+    app.drain().await;
+    let dead_job = salon::jobs::store::list(&salon::jobs::store::JobFilter {
+        status: Some("dead"),
+        kind: Some("test.unknown".into()),
+        ref_id: None,
+    })
+    .all(&app.db)
+    .await
+    .unwrap()
+    .into_iter()
+    .find(|j| j.dedupe_key.as_deref() == Some(&format!("matrix-dead-{n}")))
+    .unwrap()
+    .id;
     let mut booked = Vec::new();
     for hour in 9..15 {
         let body =
@@ -306,6 +329,16 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
             None,
             [401, 403, 403, 204],
         ),
+        at(Method::GET, "/api/v2/jobs", None, ADMIN_ONLY),
+        case(Method::GET, "/api/v2/jobs/{id}", format!("/api/v2/jobs/{dead_job}"), None, ADMIN_ONLY),
+        case(
+            Method::POST,
+            "/api/v2/jobs/{id}/retry",
+            format!("/api/v2/jobs/{dead_job}/retry"),
+            None,
+            ADMIN_ONLY,
+        ),
+        at(Method::GET, "/api/v2/notifications", None, [401, 200, 200, 200]),
         at(Method::GET, "/healthz", None, [200; 4]),
         at(Method::GET, "/readyz", None, [200; 4]),
         at(Method::GET, "/metrics", None, [200; 4]),

@@ -70,7 +70,13 @@ async fn session(stream: tokio::net::TcpStream, kept: Arc<Mutex<Vec<Mail>>>) -> 
     let mut line = String::new();
     loop {
         line.clear();
-        if tokio::time::timeout(Duration::from_secs(30), lines.read_line(&mut line)).await.ok().transpose()?.unwrap_or(0) == 0 {
+        if tokio::time::timeout(Duration::from_secs(30), lines.read_line(&mut line))
+            .await
+            .ok()
+            .transpose()?
+            .unwrap_or(0)
+            == 0
+        {
             return Ok(());
         }
         let upper = line.trim_end().to_ascii_uppercase();
