@@ -85,18 +85,24 @@ impl RedisQueue {
     pub async fn relay(&self, db: &DatabaseConnection) -> anyhow::Result<usize> {
         let mut total = 0;
         loop {
-            let rows = store::unrelayed(db, RELAY_BATCH).await?;
+            // Marked first, so no worker meets a job in Redis that the database still calls
+            // unrelayed; handed back to the outbox if Redis refuses it.
+            let rows = {
+                let _writer = crate::db::sqlite_writer(db).await;
+                store::take_for_relay(db, RELAY_BATCH).await?
+            };
             if rows.is_empty() {
                 break;
             }
-            let mut conn = self.conn.clone();
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
             let items: Vec<(i64, String)> =
-                rows.iter().map(|(id, run_at)| (run_at.timestamp_millis(), id.to_string())).collect();
-            let () = conn.zadd_multiple(&self.due, &items).await?;
-            let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
-            {
+                rows.iter().map(|r| (r.run_at.timestamp_millis(), r.id.to_string())).collect();
+            let mut conn = self.conn.clone();
+            let added: redis::RedisResult<()> = conn.zadd_multiple(&self.due, &items).await;
+            if let Err(e) = added {
                 let _writer = crate::db::sqlite_writer(db).await;
-                store::set_relayed(db, &ids, Some(Utc::now())).await?;
+                store::set_relayed(db, &ids, None).await?;
+                return Err(e.into());
             }
             total += ids.len();
             if (ids.len() as u64) < RELAY_BATCH {
@@ -128,6 +134,21 @@ impl RedisQueue {
             .invoke_async(&mut conn)
             .await?;
         Ok(ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect())
+    }
+
+    /// Puts `ids` back among the due jobs, `delay_ms` from now.
+    ///
+    /// # Errors
+    /// Redis unreachable.
+    pub async fn defer(&self, ids: &[Uuid], delay_ms: i64) -> anyhow::Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let at = Utc::now().timestamp_millis() + delay_ms;
+        let items: Vec<(i64, String)> = ids.iter().map(|id| (at, id.to_string())).collect();
+        let mut conn = self.conn.clone();
+        let () = conn.zadd_multiple(&self.due, &items).await?;
+        Ok(())
     }
 
     /// Releases the leases of jobs that are done with (for now).

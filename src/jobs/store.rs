@@ -316,6 +316,48 @@ pub async fn unrelayed<C: ConnectionTrait>(db: &C, limit: u64) -> Result<Vec<(Uu
     Ok(rows)
 }
 
+#[derive(Debug, FromQueryResult)]
+pub struct ToRelay {
+    pub id: Uuid,
+    pub run_at: DateTime<Utc>,
+}
+
+/// Marks up to `limit` committed, unrelayed jobs as relayed and returns them, in one
+/// statement: two relays never take the same row, and (rows locked by another statement
+/// being skipped on PostgreSQL) never wait on each other or on a worker.
+///
+/// # Errors
+/// Database failures.
+pub async fn take_for_relay<C: ConnectionTrait>(db: &C, limit: u64) -> Result<Vec<ToRelay>, DbErr> {
+    let backend = db.get_database_backend();
+    let lock = if backend == DbBackend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE jobs SET relayed_at = $1 WHERE id IN (SELECT id FROM jobs \
+             WHERE relayed_at IS NULL AND status IN ('queued', 'failed') ORDER BY created_at LIMIT $2 {lock}) \
+         RETURNING id, run_at"
+    );
+    let values: Vec<Value> = vec![Utc::now().into(), (limit as i64).into()];
+    ToRelay::find_by_statement(Statement::from_sql_and_values(backend, numbered(backend, &sql), values))
+        .all(db)
+        .await
+}
+
+/// Which of `ids` are not finished (queued, failed or running).
+///
+/// # Errors
+/// Database failures.
+pub async fn still_waiting<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Uuid>, DbErr> {
+    use sea_orm::QuerySelect;
+    jobs::Entity::find()
+        .select_only()
+        .column(jobs::Column::Id)
+        .filter(jobs::Column::Id.is_in(ids.to_vec()))
+        .filter(jobs::Column::Status.is_in([QUEUED, FAILED, RUNNING]))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await
+}
+
 /// Marks jobs as handed to Redis (or, with `None`, as needing to be handed again).
 ///
 /// # Errors

@@ -86,11 +86,16 @@ impl Worker {
                 }
                 let _writer = crate::db::sqlite_writer(db).await;
                 let claimed = store::claim(db, &token, limit, lease, Some(&ids)).await?;
-                // Ids Redis handed out that the database does not consider runnable (done
-                // already, retried elsewhere) leave Redis now.
-                let stale: Vec<Uuid> =
+                // Ids Redis handed out that this claim did not get: finished ones leave Redis;
+                // the others (locked this instant, or still leased to a live worker) come
+                // back shortly.
+                let missed: Vec<Uuid> =
                     ids.iter().filter(|id| !claimed.iter().any(|c| c.id == **id)).copied().collect();
-                redis.finish(&stale).await?;
+                if !missed.is_empty() {
+                    let waiting = store::still_waiting(db, &missed).await?;
+                    redis.finish(&missed).await?;
+                    redis.defer(&waiting, 500).await?;
+                }
                 claimed
             }
         };
