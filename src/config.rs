@@ -79,10 +79,16 @@ impl Default for JobsConfig {
     }
 }
 
-/// Keys whose values are secrets: each may instead be read from the file named by
-/// `<KEY>_FILE` (Docker and systemd credentials), and none is ever printed.
-pub const SECRET_KEYS: [&str; 6] =
-    ["JWT_SECRET", "SMTP_URL", "SMS_AUTH_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "REDIS_URL"];
+/// Keys whose values are secrets, each with the key that may name a file holding it instead
+/// (Docker and systemd credentials); none is ever printed.
+pub const SECRETS: [(&str, &str); 6] = [
+    ("JWT_SECRET", "JWT_SECRET_FILE"),
+    ("SMTP_URL", "SMTP_URL_FILE"),
+    ("SMS_AUTH_TOKEN", "SMS_AUTH_TOKEN_FILE"),
+    ("STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY_FILE"),
+    ("STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET_FILE"),
+    ("REDIS_URL", "REDIS_URL_FILE"),
+];
 
 // Secrets never reach a log line.
 impl fmt::Debug for Config {
@@ -141,31 +147,22 @@ impl Config {
     /// Builds the configuration from any key lookup; tests pass a map. A secret key that is
     /// unset is read from the file named by `<KEY>_FILE`, if that is set.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let with_files = |key: &str| -> Result<Option<String>, ConfigError> {
-            if let Some(v) = get(key) {
-                return Ok(Some(v));
-            }
-            if !SECRET_KEYS.contains(&key) {
-                return Ok(None);
-            }
-            let Some(path) = get(&format!("{key}_FILE")) else { return Ok(None) };
-            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Invalid {
-                key: secret_file_key(key),
-                reason: format!("cannot read {path}: {}", e.kind()),
-            })?;
-            Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()).filter(|v| !v.is_empty()))
-        };
-        let mut values = std::collections::HashMap::new();
-        for key in SECRET_KEYS {
-            if let Some(v) = with_files(key)? {
-                values.insert(key, v);
+        let mut from_files = std::collections::HashMap::new();
+        for (key, file_key) in SECRETS {
+            if get(key).is_none()
+                && let Some(path) = get(file_key)
+            {
+                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Invalid {
+                    key: file_key,
+                    reason: format!("cannot read {path}: {}", e.kind()),
+                })?;
+                let text = text.trim_end_matches(['\n', '\r']);
+                if !text.is_empty() {
+                    from_files.insert(key, text.to_owned());
+                }
             }
         }
-        Self::from_values(|key| match values.get(key) {
-            Some(v) => Some(v.clone()),
-            None if SECRET_KEYS.contains(&key) => None,
-            None => get(key),
-        })
+        Self::from_values(|key| get(key).or_else(|| from_files.get(key).cloned()))
     }
 
     fn from_values(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -208,17 +205,6 @@ impl Config {
             sms: sms_config(&get)?,
             jobs: jobs_config(&get)?,
         })
-    }
-}
-
-fn secret_file_key(key: &str) -> &'static str {
-    match key {
-        "JWT_SECRET" => "JWT_SECRET_FILE",
-        "SMTP_URL" => "SMTP_URL_FILE",
-        "SMS_AUTH_TOKEN" => "SMS_AUTH_TOKEN_FILE",
-        "STRIPE_SECRET_KEY" => "STRIPE_SECRET_KEY_FILE",
-        "REDIS_URL" => "REDIS_URL_FILE",
-        _ => "STRIPE_WEBHOOK_SECRET_FILE",
     }
 }
 
@@ -322,6 +308,29 @@ mod tests {
         .unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("abcdef-secret"), "{shown}");
+    }
+
+    #[test]
+    fn a_secret_may_come_from_the_file_its_file_key_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("smtp");
+        std::fs::write(&file, "smtp://u:hunter2@mail.example:587\n").unwrap();
+        let path = file.display().to_string();
+        let c = with(&[("SMTP_URL_FILE", &path)]).unwrap();
+        assert_eq!(c.smtp_url.as_deref(), Some("smtp://u:hunter2@mail.example:587"));
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let direct = with(&[("SMTP_URL", "smtp://mail.example:25"), ("SMTP_URL_FILE", &path)]).unwrap();
+        assert_eq!(direct.smtp_url.as_deref(), Some("smtp://mail.example:25"), "the key itself wins");
+        let err = with(&[("SMS_AUTH_TOKEN_FILE", "/nonexistent/token")]).unwrap_err().to_string();
+        assert!(err.contains("SMS_AUTH_TOKEN_FILE"), "{err}");
+    }
+
+    #[test]
+    fn the_sms_keys_go_together() {
+        let err =
+            with(&[("SMS_API_BASE", "https://api.example"), ("SMS_FROM", "+1555")]).unwrap_err().to_string();
+        assert!(err.contains("SMS_ACCOUNT_SID"), "{err}");
+        assert!(with(&[]).unwrap().sms.is_none());
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub async fn create_booking(
         }
     };
     let (created, view) = service::create(&state.db, &state.jobs.config, &caller, req, key).await?;
-    if created {
+    if created && state.jobs.config.booking_messages {
         state.jobs.wake();
     }
     // A replay is the first response again: same status, same body, marked as a replay.
@@ -143,7 +143,9 @@ pub async fn reschedule(
     Json(req): Json<RescheduleRequest>,
 ) -> JsonResult<BookingView> {
     let view = service::reschedule(&state.db, &state.jobs.config, &caller, id, req).await?;
-    state.jobs.wake();
+    if state.jobs.config.booking_messages {
+        state.jobs.wake();
+    }
     Ok(axum::Json(view))
 }
 
@@ -155,7 +157,9 @@ async fn change(
     req: StatusChangeRequest,
 ) -> JsonResult<BookingView> {
     let view = service::transition(&state.db, &state.jobs.config, &caller, id, action, req.reason).await?;
-    state.jobs.wake();
+    if state.jobs.config.booking_messages {
+        state.jobs.wake();
+    }
     Ok(axum::Json(view))
 }
 

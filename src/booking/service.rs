@@ -395,9 +395,10 @@ async fn book(
             updated_at: now,
         };
         // The outbox: the booking's messages are written in its own transaction.
-        let jobs = match outbox.booking_messages {
-            true => messages::on_created(&row, settings.reminder_hours_before, outbox.max_attempts),
-            false => Vec::new(),
+        let jobs = if outbox.booking_messages {
+            messages::on_created(&row, settings.reminder_hours_before, outbox.max_attempts)
+        } else {
+            Vec::new()
         };
         match write_new(db, caller.id, &row, cal.block(start), key, &jobs).await {
             Ok(()) => return Ok((true, row.into())),

@@ -101,7 +101,7 @@ impl RedisQueue {
             let added: redis::RedisResult<()> = conn.zadd_multiple(&self.due, &items).await;
             if let Err(e) = added {
                 let _writer = crate::db::sqlite_writer(db).await;
-                store::set_relayed(db, &ids, None).await?;
+                store::unrelay(db, &ids).await?;
                 return Err(e.into());
             }
             total += ids.len();

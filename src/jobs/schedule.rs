@@ -22,8 +22,7 @@ pub const SCHEDULES: [(&str, i64); 1] = [(SWEEP, 3600)];
 const KEEP_SUCCEEDED_DAYS: i64 = 7;
 
 fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = if backend == DbBackend::Postgres { sql.to_owned() } else { sql.replace('$', "?") };
-    Statement::from_sql_and_values(backend, sql, values)
+    Statement::from_sql_and_values(backend, store::numbered(backend, sql), values)
 }
 
 /// Registers every schedule (due at once when new); existing ones keep their time.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::entity::jobs;
 
-/// Jobs a claim may take: due, or held by a lease that has run out (its worker died).
+/// A job's statuses, as the column's CHECK constraint admits them.
 pub const QUEUED: &str = "queued";
 pub const RUNNING: &str = "running";
 pub const SUCCEEDED: &str = "succeeded";
@@ -132,7 +132,7 @@ pub async fn claim<C: ConnectionTrait>(
 }
 
 /// `$n` placeholders as the backend spells them (SQLite: `?n`).
-fn numbered(backend: DbBackend, sql: &str) -> String {
+pub(crate) fn numbered(backend: DbBackend, sql: &str) -> String {
     if backend == DbBackend::Postgres { sql.to_owned() } else { sql.replace('$', "?") }
 }
 
@@ -237,7 +237,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<jobs::Mo
     jobs::Entity::find_by_id(id).one(db).await
 }
 
-/// Queues a `failed` or `dead` job to run now, with at least one attempt left. `None` when
+/// Queues a `failed` or `dead` job to run now, with at least one attempt left; `false` when
 /// the job is in another state (or gone).
 ///
 /// # Errors
@@ -296,26 +296,6 @@ pub async fn next_due<C: ConnectionTrait>(db: &C) -> Result<Option<DateTime<Utc>
     Ok(NextDue::find_by_statement(stmt).one(db).await?.and_then(|r| r.run_at))
 }
 
-/// Committed jobs not yet handed to Redis, oldest first.
-///
-/// # Errors
-/// Database failures.
-pub async fn unrelayed<C: ConnectionTrait>(db: &C, limit: u64) -> Result<Vec<(Uuid, DateTime<Utc>)>, DbErr> {
-    use sea_orm::QuerySelect;
-    let rows = jobs::Entity::find()
-        .select_only()
-        .column(jobs::Column::Id)
-        .column(jobs::Column::RunAt)
-        .filter(jobs::Column::RelayedAt.is_null())
-        .filter(jobs::Column::Status.is_in([QUEUED, FAILED]))
-        .order_by_asc(jobs::Column::CreatedAt)
-        .limit(limit)
-        .into_tuple::<(Uuid, DateTime<Utc>)>()
-        .all(db)
-        .await?;
-    Ok(rows)
-}
-
 #[derive(Debug, FromQueryResult)]
 pub struct ToRelay {
     pub id: Uuid,
@@ -358,20 +338,16 @@ pub async fn still_waiting<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<V
         .await
 }
 
-/// Marks jobs as handed to Redis (or, with `None`, as needing to be handed again).
+/// Hands jobs back to the outbox, for the relay to give to Redis again.
 ///
 /// # Errors
 /// Database failures.
-pub async fn set_relayed<C: ConnectionTrait>(
-    db: &C,
-    ids: &[Uuid],
-    at: Option<DateTime<Utc>>,
-) -> Result<(), DbErr> {
+pub async fn unrelay<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<(), DbErr> {
     if ids.is_empty() {
         return Ok(());
     }
     jobs::Entity::update_many()
-        .col_expr(jobs::Column::RelayedAt, Expr::value(at))
+        .col_expr(jobs::Column::RelayedAt, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(jobs::Column::Id.is_in(ids.to_vec()))
         .exec(db)
         .await?;

@@ -42,6 +42,10 @@ impl std::fmt::Display for JobError {
 
 pub const NOOP: &str = "noop";
 
+/// How often a worker asks whether a recurring schedule is due (each is hourly or slower;
+/// on SQLite each ask is a write transaction).
+const SCHEDULE_TICK: Duration = Duration::from_secs(15);
+
 /// The delay before attempt `attempts + 1`: `base * 2^(attempts-1)`, capped, times a random
 /// factor in [0.5, 1.0] ("equal jitter"), so that jobs failing together do not retry together.
 pub fn backoff(attempts: i32, base_ms: u64, cap_secs: u64) -> Duration {
@@ -84,8 +88,10 @@ impl Worker {
                 if ids.is_empty() {
                     return Ok(0);
                 }
-                let _writer = crate::db::sqlite_writer(db).await;
-                let claimed = store::claim(db, &token, limit, lease, Some(&ids)).await?;
+                let claimed = {
+                    let _writer = crate::db::sqlite_writer(db).await;
+                    store::claim(db, &token, limit, lease, Some(&ids)).await?
+                };
                 // Ids Redis handed out that this claim did not get: finished ones leave Redis;
                 // the others (locked this instant, or still leased to a live worker) come
                 // back shortly.
@@ -164,7 +170,7 @@ impl Worker {
             // Failed jobs that will run again go back to the relay with their new `run_at`.
             let again: Vec<Uuid> = failed.iter().map(|(j, _)| j.id).collect();
             let _writer = crate::db::sqlite_writer(db).await;
-            store::set_relayed(db, &again, None).await?;
+            store::unrelay(db, &again).await?;
         }
         Ok(count)
     }
@@ -194,9 +200,9 @@ impl Worker {
         if let Err(e) = schedule::ensure(&self.state.db).await {
             tracing::error!(error = %e, "cannot register the recurring schedules");
         }
-        let mut last_tick = Instant::now() - Duration::from_secs(3600);
+        let mut last_tick = Instant::now() - SCHEDULE_TICK;
         loop {
-            if last_tick.elapsed() >= Duration::from_secs(1) {
+            if last_tick.elapsed() >= SCHEDULE_TICK {
                 last_tick = Instant::now();
                 match schedule::tick(&self.state).await {
                     Ok(0) => {}

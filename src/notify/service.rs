@@ -146,23 +146,33 @@ pub async fn booking_message(state: &AppState, job: &Claimed) -> Result<(), JobE
     let rendered = super::templates::render(template, vars)
         .map_err(|e| JobError::Permanent(format!("template {template}: {e:#}")))?;
 
-    let base = job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string());
-    let mut outcome = Ok(());
+    let message = Message {
+        job,
+        base: job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string()),
+        client: &client,
+        booking_id: booking.id,
+        template,
+        rendered,
+    };
+    let mut outcomes = Vec::new();
     if client.notify_email {
         let d = Delivery {
             channel: "email",
             transport: state.transports.email_transport(),
             recipient: &client.email,
         };
-        let r = deliver(state, job, &base, &d, &client, booking.id, template, &rendered).await;
-        outcome = outcome.and(r);
+        outcomes.push(deliver(state, &message, &d).await);
     }
     if let Some(phone) = client.phone.as_deref().filter(|_| client.notify_sms) {
         let d = Delivery { channel: "sms", transport: state.transports.sms_transport(), recipient: phone };
-        let r = deliver(state, job, &base, &d, &client, booking.id, template, &rendered).await;
-        outcome = outcome.and(r);
+        outcomes.push(deliver(state, &message, &d).await);
     }
-    outcome
+    // A channel that may still go through keeps the job retrying, whatever the other did.
+    let mut errors: Vec<JobError> = outcomes.into_iter().filter_map(Result::err).collect();
+    match errors.iter().position(|e| matches!(e, JobError::Retry(_))) {
+        Some(i) => Err(errors.swap_remove(i)),
+        None => errors.pop().map_or(Ok(()), Err),
+    }
 }
 
 fn variables(
@@ -189,6 +199,17 @@ fn variables(
     })
 }
 
+/// What one job says to one client, on whichever channels.
+struct Message<'a> {
+    job: &'a Claimed,
+    /// The job's dedupe key (or id): each delivery is recorded as `<base>:<channel>`.
+    base: String,
+    client: &'a users::Model,
+    booking_id: Uuid,
+    template: &'a str,
+    rendered: super::templates::Rendered,
+}
+
 struct Delivery<'a> {
     channel: &'static str,
     transport: &'static str,
@@ -197,17 +218,9 @@ struct Delivery<'a> {
 
 /// One channel of one job: recorded first (`queued`), skipped if already `sent`, then sent
 /// and recorded as `sent` or `failed`.
-#[allow(clippy::too_many_arguments)]
-async fn deliver(
-    state: &AppState,
-    job: &Claimed,
-    base: &str,
-    d: &Delivery<'_>,
-    client: &users::Model,
-    booking_id: Uuid,
-    template: &str,
-    rendered: &super::templates::Rendered,
-) -> Result<(), JobError> {
+async fn deliver(state: &AppState, m: &Message<'_>, d: &Delivery<'_>) -> Result<(), JobError> {
+    let Message { job, base, client, booking_id, template, rendered } = m;
+    let (booking_id, template) = (*booking_id, *template);
     let db = &state.db;
     let key = format!("{base}:{}", d.channel);
     let (subject, body) = match d.channel {
