@@ -411,3 +411,80 @@ api_test! {
         assert_eq!(jobs(&app, &s.admin, "kind=booking.confirmation&status=succeeded").await["total"], 4);
     }
 }
+
+/// A `salon worker` process on the test's database.
+struct WorkerProcess(std::process::Child);
+
+impl WorkerProcess {
+    fn start(app: &TestApp, env: &[(&str, String)]) -> WorkerProcess {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_salon"));
+        cmd.arg("worker")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &app.database_url)
+            .env("JWT_SECRET", crate::helpers::JWT_SECRET)
+            .env("RUST_LOG", "warn")
+            .current_dir(std::env::temp_dir())
+            .stdout(std::process::Stdio::null());
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        WorkerProcess(cmd.spawn().expect("start salon worker"))
+    }
+
+    /// SIGKILL: no chance to finish or clean up.
+    fn kill_9(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
+}
+
+async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    for _ in 0..1500 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+api_test! {
+    async fn a_worker_killed_mid_send_is_replaced_after_its_lease_and_the_client_gets_one_email(app) {
+        let s = app.salon().await;
+        let sink = SmtpSink::start().await;
+        sink.hold_next();
+        let env = [
+            ("SMTP_URL", sink.url()),
+            ("SALON_JOB_LEASE_SECS", "3".to_owned()),
+            ("SALON_JOB_POLL_MS", "200".to_owned()),
+        ];
+        book_at(&app, &s, &s.client, "16:00").await;
+        let confirmation = || async {
+            jobs(&app, &s.admin, "kind=booking.confirmation").await["items"][0].clone()
+        };
+
+        let mut first = WorkerProcess::start(&app, &env);
+        eventually("the first worker is in the middle of sending", async || sink.held() == 1).await;
+        first.kill_9();
+        let job = confirmation().await;
+        assert_eq!((job["status"].as_str(), job["attempts"].as_i64()), (Some("running"), Some(1)), "{job}");
+        assert!(sink.mails().is_empty(), "the held message was never acknowledged");
+
+        let _second = WorkerProcess::start(&app, &env);
+        eventually("the job is done", async || confirmation().await["status"] == "succeeded").await;
+        let job = confirmation().await;
+        assert_eq!(job["attempts"], 2, "run again once the lease ran out: {job}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(sink.mails().len(), 1, "one email, not two");
+        let sent = notifications(&app, &s.admin, "template=booking_confirmation").await;
+        assert_eq!(sent["total"], 1, "{sent}");
+        assert_eq!(sent["items"][0]["status"], "sent");
+    }
+}

@@ -2,6 +2,7 @@
 //! (lettre) and keeps every message it accepted. A message counts as delivered only once the
 //! sink has answered `250` to its data, as a real server commits it.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,7 +19,16 @@ pub struct Mail {
 pub struct SmtpSink {
     pub port: u16,
     mails: Arc<Mutex<Vec<Mail>>>,
+    stall: Arc<Stall>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// A sink may hold the next message: read it whole, never answer, and drop it when the
+/// client goes away (as a real server drops a message it never acknowledged).
+#[derive(Default)]
+struct Stall {
+    next: AtomicBool,
+    held: AtomicUsize,
 }
 
 /// A port nothing listens on (yet): a mail server that is down.
@@ -35,16 +45,27 @@ impl SmtpSink {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind the SMTP sink");
         let port = listener.local_addr().unwrap().port();
         let mails = Arc::new(Mutex::new(Vec::new()));
-        let kept = mails.clone();
+        let stall = Arc::new(Stall::default());
+        let (kept, held) = (mails.clone(), stall.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let kept = kept.clone();
+                let (kept, held) = (kept.clone(), held.clone());
                 tokio::spawn(async move {
-                    let _ = session(stream, kept).await;
+                    let _ = session(stream, kept, held).await;
                 });
             }
         });
-        SmtpSink { port, mails, task }
+        SmtpSink { port, mails, stall, task }
+    }
+
+    /// The next message is held unanswered (see [`Stall`]).
+    pub fn hold_next(&self) {
+        self.stall.next.store(true, Ordering::SeqCst);
+    }
+
+    /// How many messages were held so far.
+    pub fn held(&self) -> usize {
+        self.stall.held.load(Ordering::SeqCst)
     }
 
     pub fn url(&self) -> String {
@@ -62,7 +83,11 @@ impl Drop for SmtpSink {
     }
 }
 
-async fn session(stream: tokio::net::TcpStream, kept: Arc<Mutex<Vec<Mail>>>) -> std::io::Result<()> {
+async fn session(
+    stream: tokio::net::TcpStream,
+    kept: Arc<Mutex<Vec<Mail>>>,
+    stall: Arc<Stall>,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write.write_all(b"220 sink.test ESMTP\r\n").await?;
@@ -106,6 +131,11 @@ async fn session(stream: tokio::net::TcpStream, kept: Arc<Mutex<Vec<Mail>>>) -> 
                     break;
                 }
                 data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
+            }
+            if stall.next.swap(false, Ordering::SeqCst) {
+                stall.held.fetch_add(1, Ordering::SeqCst);
+                while lines.read_line(&mut line).await? > 0 {}
+                return Ok(()); // the client went away before the answer: not delivered
             }
             kept.lock().unwrap().push(Mail { from: from.clone(), to: std::mem::take(&mut to), data });
             b"250 queued\r\n"
