@@ -36,7 +36,7 @@ pub struct Context {
 
 /// Every column of `E`, each named `{prefix}{column}`, so that several entities can share one
 /// row and each be read back with `FromQueryResult::from_query_result(row, prefix)`.
-fn select_prefixed<E: EntityTrait>(q: &mut SelectStatement, entity: E, prefix: &str) {
+pub(crate) fn select_prefixed<E: EntityTrait>(q: &mut SelectStatement, entity: E, prefix: &str) {
     for column in E::Column::iter() {
         q.expr_as(Expr::col((entity, column)), format!("{prefix}{}", column.as_str()));
     }

@@ -3,7 +3,11 @@
 //! dedupe key and the channel; a job that runs again skips what was already sent).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter,
+};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -119,10 +123,12 @@ pub async fn booking_message(state: &AppState, job: &Claimed) -> Result<(), JobE
     let payload: BookingPayload =
         serde_json::from_str(&job.payload).map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
     let db = &state.db;
-    let booking = bookings::Entity::find_by_id(payload.booking_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| JobError::Permanent("the booking no longer exists".into()))?;
+    let Parts { booking, client, service, stylist, salon } =
+        load(db, payload.booking_id).await?.ok_or_else(|| {
+            JobError::Permanent(
+                "the booking (or its client, service or staff member) no longer exists".into(),
+            )
+        })?;
     let active = matches!(booking.status.as_str(), "pending" | "confirmed");
     // A confirmation or reminder for a booking cancelled since (its own message follows), or
     // a reminder of a start the booking has moved from, has nothing left to say.
@@ -132,16 +138,6 @@ pub async fn booking_message(state: &AppState, job: &Claimed) -> Result<(), JobE
     if job.kind == REMINDER && payload.start_at.is_some_and(|at| at != booking.start_at) {
         return Ok(());
     }
-    let (client, service, stylist, salon) = tokio::try_join!(
-        users::Entity::find_by_id(booking.client_id).one(db),
-        services::Entity::find_by_id(booking.service_id).one(db),
-        staff::Entity::find_by_id(booking.staff_id).one(db),
-        crate::settings::store::get(db),
-    )?;
-    let gone = |what: &str| JobError::Permanent(format!("the booking's {what} no longer exists"));
-    let client = client.ok_or_else(|| gone("client"))?;
-    let service = service.ok_or_else(|| gone("service"))?;
-    let stylist = stylist.ok_or_else(|| gone("staff member"))?;
     let vars = variables(&salon, &booking, &client, &service, &stylist, &payload);
     let rendered = super::templates::render(template, vars)
         .map_err(|e| JobError::Permanent(format!("template {template}: {e:#}")))?;
@@ -173,6 +169,58 @@ pub async fn booking_message(state: &AppState, job: &Claimed) -> Result<(), JobE
         Some(i) => Err(errors.swap_remove(i)),
         None => errors.pop().map_or(Ok(()), Err),
     }
+}
+
+/// What a booking message is made of.
+struct Parts {
+    booking: bookings::Model,
+    client: users::Model,
+    service: services::Model,
+    stylist: staff::Model,
+    salon: settings::Model,
+}
+
+/// The booking with its client, service, staff member and the salon's settings, in one query.
+async fn load(db: &DatabaseConnection, booking_id: Uuid) -> Result<Option<Parts>, DbErr> {
+    use crate::booking::store::select_prefixed;
+    use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query};
+    let mut q = Query::select();
+    select_prefixed(&mut q, bookings::Entity, "b_");
+    select_prefixed(&mut q, users::Entity, "u_");
+    select_prefixed(&mut q, services::Entity, "s_");
+    select_prefixed(&mut q, staff::Entity, "t_");
+    select_prefixed(&mut q, settings::Entity, "c_");
+    let booking = |c: bookings::Column| Expr::col((bookings::Entity, c));
+    q.from(bookings::Entity)
+        .join(
+            JoinType::InnerJoin,
+            users::Entity,
+            booking(bookings::Column::ClientId).equals((users::Entity, users::Column::Id)),
+        )
+        .join(
+            JoinType::InnerJoin,
+            services::Entity,
+            booking(bookings::Column::ServiceId).equals((services::Entity, services::Column::Id)),
+        )
+        .join(
+            JoinType::InnerJoin,
+            staff::Entity,
+            booking(bookings::Column::StaffId).equals((staff::Entity, staff::Column::Id)),
+        )
+        .join(
+            JoinType::InnerJoin,
+            settings::Entity,
+            Expr::col((settings::Entity, settings::Column::Id)).eq(1),
+        )
+        .and_where(Expr::col((bookings::Entity, bookings::Column::Id)).eq(booking_id));
+    let Some(row) = db.query_one(&q).await? else { return Ok(None) };
+    Ok(Some(Parts {
+        booking: bookings::Model::from_query_result(&row, "b_")?,
+        client: users::Model::from_query_result(&row, "u_")?,
+        service: services::Model::from_query_result(&row, "s_")?,
+        stylist: staff::Model::from_query_result(&row, "t_")?,
+        salon: settings::Model::from_query_result(&row, "c_")?,
+    }))
 }
 
 fn variables(
@@ -245,18 +293,18 @@ async fn deliver(state: &AppState, m: &Message<'_>, d: &Delivery<'_>) -> Result<
         created_at: Set(Utc::now()),
         sent_at: Set(None),
     };
-    {
+    // New, or the record of an earlier attempt (the no-op update makes the upsert return it).
+    let recorded = {
         let _writer = crate::db::sqlite_writer(db).await;
         notifications::Entity::insert(row)
-            .on_conflict_do_nothing_on([notifications::Column::DedupeKey])
-            .exec(db)
-            .await?;
-    }
-    let recorded = notifications::Entity::find()
-        .filter(notifications::Column::DedupeKey.eq(key.clone()))
-        .one(db)
-        .await?
-        .ok_or_else(|| JobError::Retry("the notification record vanished".into()))?;
+            .on_conflict(
+                OnConflict::column(notifications::Column::DedupeKey)
+                    .update_column(notifications::Column::DedupeKey)
+                    .to_owned(),
+            )
+            .exec_with_returning(db)
+            .await?
+    };
     if recorded.status == "sent" {
         return Ok(());
     }
