@@ -213,10 +213,13 @@ impl RedisQueue {
 }
 
 const PG_CHANNEL: &str = "salon_jobs";
+const ANNOUNCE_EVERY: Duration = Duration::from_millis(50);
 
-/// Tells workers in other processes that jobs were committed: one `NOTIFY` per burst of
-/// wake-ups (sent after the commit, outside the business transaction, so the booking path
-/// does not take PostgreSQL's commit-time notification lock).
+/// Tells workers in other processes that jobs were committed: at once after a quiet spell
+/// (an idle worker starts within a millisecond or two), then at most one `NOTIFY` per
+/// `ANNOUNCE_EVERY` while jobs keep coming (busy workers do not wait for it: they look
+/// again as soon as they finish a batch). Sent after the commit, outside the business
+/// transaction, so the booking path does not take PostgreSQL's commit-time notification lock.
 pub async fn announce_postgres(state: AppState) {
     use sea_orm::ConnectionTrait;
     loop {
@@ -224,7 +227,7 @@ pub async fn announce_postgres(state: AppState) {
         if let Err(e) = state.db.execute_unprepared(&format!("NOTIFY {PG_CHANNEL}")).await {
             tracing::debug!(error = %e, "NOTIFY failed; other workers will poll");
         }
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(ANNOUNCE_EVERY).await;
     }
 }
 
