@@ -131,26 +131,35 @@ async fn latency(state: &AppState, samples: usize) -> (f64, f64) {
     (ms[ms.len() / 2], ms[ms.len() * 95 / 100])
 }
 
-async fn fresh_postgres() -> String {
+fn postgres_admin() -> String {
+    std::env::var("BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into())
+}
+
+async fn on_postgres_admin(sql: String) {
     use sea_orm::sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
-    let admin = std::env::var("BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into());
+    let mut conn = PgConnection::connect(&postgres_admin()).await.expect("PostgreSQL");
+    conn.execute(sea_orm::sqlx::raw_sql(AssertSqlSafe(sql))).await.unwrap();
+}
+
+/// A throw-away database: (its URL, its name).
+async fn fresh_postgres() -> (String, String) {
     let name = format!("salon_bench_jobs_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = PgConnection::connect(&admin).await.expect("PostgreSQL");
-    conn.execute(sea_orm::sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))).await.unwrap();
-    admin.replacen("/postgres?", &format!("/{name}?"), 1)
+    on_postgres_admin(format!("CREATE DATABASE \"{name}\"")).await;
+    (postgres_admin().replacen("/postgres?", &format!("/{name}?"), 1), name)
 }
 
 async fn run(backend: &str, n: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let (url, redis) = match backend {
+    let (url, pg_name) = match backend {
         "sqlite" => (format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()), None),
-        "postgres" => (fresh_postgres().await, None),
-        _ => (
-            fresh_postgres().await,
-            Some(std::env::var("BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())),
-        ),
+        _ => {
+            let (url, name) = fresh_postgres().await;
+            (url, Some(name))
+        }
     };
+    let redis = (backend == "redis")
+        .then(|| std::env::var("BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()));
     let s = state(&url, redis.as_deref()).await;
     let rate = throughput(&s, n).await;
     let s = state(&url, redis.as_deref()).await;
@@ -159,6 +168,10 @@ async fn run(backend: &str, n: usize) {
     println!(
         "{backend:>8}: {n} no-op jobs at {rate:.0} jobs/s enqueued and completed; enqueue->start p50 {p50:.2} ms, p95 {p95:.2} ms"
     );
+    if let Some(name) = pg_name {
+        // Both states' pools and their tasks still hold connections: FORCE ends them.
+        on_postgres_admin(format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await;
+    }
 }
 
 fn main() {
