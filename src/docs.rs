@@ -35,6 +35,8 @@ use crate::state::AppState;
         (name = "bookings", description = "Availability, bookings, status changes and history"),
         (name = "jobs", description = "Background jobs (admin): the queue behind messages and maintenance"),
         (name = "notifications", description = "Every message sent by email or SMS"),
+        (name = "inventory", description = "Products, the stock ledger and levels, alerts, and what services use"),
+        (name = "sales", description = "Retail sales at the front desk, and returns"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -60,6 +60,10 @@ pub enum ApiError {
     /// took it first).
     #[error("slot unavailable: {detail}")]
     SlotUnavailable { detail: String, reasons: Vec<crate::booking::engine::Reason> },
+    /// A stock movement (or a sale's line) would take a product below zero; `errors` names
+    /// the lines.
+    #[error("insufficient stock: {detail}")]
+    InsufficientStock { detail: String, errors: Vec<FieldError> },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type: {0}")]
@@ -93,7 +97,9 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } | Self::SlotUnavailable { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::SlotUnavailable { .. } | Self::InsufficientStock { .. } => {
+                StatusCode::CONFLICT
+            }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -126,6 +132,9 @@ impl ApiError {
                 None,
             ),
             Self::Conflict { slug, detail } => (*slug, "Conflict", detail.clone(), None),
+            Self::InsufficientStock { detail, errors } => {
+                ("insufficient-stock", "Insufficient stock", detail.clone(), Some(errors.clone()))
+            }
             Self::SlotUnavailable { detail, .. } => {
                 ("slot-unavailable", "Slot unavailable", detail.clone(), None)
             }

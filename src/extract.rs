@@ -238,3 +238,14 @@ fn find_nul_strings(value: &serde_json::Value, path: String, out: &mut Vec<Strin
 fn contains_encoded_nul(raw: &[u8]) -> bool {
     raw.windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
 }
+
+/// The `Idempotency-Key` header, if sent: 1 to 200 visible ASCII characters.
+///
+/// # Errors
+/// 422 for an empty, overlong or non-ASCII key.
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200);
+    key.map(|k| Some(k.to_owned()))
+        .ok_or_else(|| ApiError::field("Idempotency-Key", "must be 1 to 200 visible ASCII characters"))
+}

@@ -14,10 +14,12 @@ pub mod entity;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod inventory;
 pub mod jobs;
 pub mod model;
 pub mod notify;
 pub mod pagination;
+pub mod sales;
 pub mod settings;
 pub mod staff;
 pub mod state;
@@ -58,6 +60,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(booking::router())
         .merge(jobs::router())
         .merge(notify::router())
+        .merge(inventory::router())
+        .merge(sales::router())
 }
 
 /// The OpenAPI document of [`api`], as served at `/openapi.json`.

@@ -10,6 +10,7 @@ mod m20261125_000003_bookings;
 mod m20261125_000004_busy_indexes;
 mod m20261125_000005_cache_versions;
 mod m20261202_000006_jobs;
+mod m20261202_000007_inventory;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_busy_indexes::Migration),
             Box::new(m20261125_000005_cache_versions::Migration),
             Box::new(m20261202_000006_jobs::Migration),
+            Box::new(m20261202_000007_inventory::Migration),
         ]
     }
 }

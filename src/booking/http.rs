@@ -8,7 +8,7 @@ use super::model::{
 };
 use super::service;
 use crate::auth::{AnyRole, RequireRole, StaffOrAdmin};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, OptionalJson, Path, Query};
 use crate::pagination::Page;
 use crate::state::AppState;
@@ -48,7 +48,6 @@ pub async fn explain(
     Ok(axum::Json(service::explain(&state.db, q).await?))
 }
 
-const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
 /// Book a service. Roles: client (for themself), staff and admin (for any client).
@@ -72,18 +71,7 @@ pub async fn create_booking(
     headers: HeaderMap,
     Json(req): Json<CreateBookingRequest>,
 ) -> ApiResult<impl axum::response::IntoResponse> {
-    let key = match headers.get(IDEMPOTENCY_KEY) {
-        None => None,
-        Some(value) => {
-            let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200);
-            Some(
-                key.ok_or_else(|| {
-                    ApiError::field("Idempotency-Key", "must be 1 to 200 visible ASCII characters")
-                })?
-                .to_owned(),
-            )
-        }
-    };
+    let key = crate::extract::idempotency_key(&headers)?;
     let (created, view) = service::create(&state.db, &state.jobs.config, &caller, req, key).await?;
     if created && state.jobs.config.booking_messages {
         state.jobs.wake();
@@ -157,7 +145,8 @@ async fn change(
     req: StatusChangeRequest,
 ) -> JsonResult<BookingView> {
     let view = service::transition(&state.db, &state.jobs.config, &caller, id, action, req.reason).await?;
-    if state.jobs.config.booking_messages {
+    // Messages, and a completion's low-stock alerts.
+    if state.jobs.config.booking_messages || action == Action::Complete {
         state.jobs.wake();
     }
     Ok(axum::Json(view))

@@ -672,6 +672,7 @@ pub async fn transition(
     }
     let now = Utc::now();
     let write = async {
+        let _writer = crate::db::sqlite_writer(db).await;
         let txn = db.begin().await?;
         // Only from the status we read: of two racing changes, one applies, the other is a 409.
         let changed = bookings::Entity::update_many()
@@ -702,6 +703,18 @@ pub async fn transition(
                 reason,
             );
             store::insert_event(&txn, e).await?;
+            // What the service used leaves the stock in the same transaction: never refused,
+            // a shortfall is an alert.
+            if to == BookingStatus::Completed {
+                crate::inventory::service::use_for_booking(
+                    &txn,
+                    &booking,
+                    caller.id,
+                    outbox.max_attempts,
+                    now,
+                )
+                .await?;
+            }
         }
         txn.commit().await.map(|()| changed == 1)
     };

@@ -14,6 +14,8 @@ pub struct Model {
     pub cancellation_window_hours: i32,
     pub require_approval: bool,
     pub reminder_hours_before: i32,
+    pub tax_rate_bp: i32,
+    pub prices_include_tax: bool,
     pub updated_at: DateTimeUtc,
 }
 

@@ -248,6 +248,7 @@ async fn dispatch(state: &AppState, job: &Claimed) -> Result<(), JobError> {
         NOOP => Ok(()),
         schedule::SWEEP => schedule::sweep(state).await,
         kind if kind.starts_with("booking.") => crate::notify::service::booking_message(state, job).await,
+        crate::inventory::store::LOW_STOCK_JOB => crate::notify::service::low_stock_alert(state, job).await,
         other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
     }
 }

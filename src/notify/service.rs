@@ -145,8 +145,8 @@ pub async fn booking_message(state: &AppState, job: &Claimed) -> Result<(), JobE
     let message = Message {
         job,
         base: job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string()),
-        client: &client,
-        booking_id: booking.id,
+        user_id: client.id,
+        booking_id: Some(booking.id),
         template,
         rendered,
     };
@@ -252,8 +252,9 @@ struct Message<'a> {
     job: &'a Claimed,
     /// The job's dedupe key (or id): each delivery is recorded as `<base>:<channel>`.
     base: String,
-    client: &'a users::Model,
-    booking_id: Uuid,
+    /// Who it is for.
+    user_id: Uuid,
+    booking_id: Option<Uuid>,
     template: &'a str,
     rendered: super::templates::Rendered,
 }
@@ -267,7 +268,7 @@ struct Delivery<'a> {
 /// One channel of one job: recorded first (`queued`), skipped if already `sent`, then sent
 /// and recorded as `sent` or `failed`.
 async fn deliver(state: &AppState, m: &Message<'_>, d: &Delivery<'_>) -> Result<(), JobError> {
-    let Message { job, base, client, booking_id, template, rendered } = m;
+    let Message { job, base, user_id, booking_id, template, rendered } = m;
     let (booking_id, template) = (*booking_id, *template);
     let db = &state.db;
     let key = format!("{base}:{}", d.channel);
@@ -279,8 +280,8 @@ async fn deliver(state: &AppState, m: &Message<'_>, d: &Delivery<'_>) -> Result<
         id: Set(Uuid::now_v7()),
         dedupe_key: Set(key.clone()),
         job_id: Set(Some(job.id)),
-        user_id: Set(Some(client.id)),
-        booking_id: Set(Some(booking_id)),
+        user_id: Set(Some(*user_id)),
+        booking_id: Set(booking_id),
         channel: Set(d.channel.into()),
         transport: Set(d.transport.into()),
         recipient: Set(d.recipient.into()),
@@ -356,4 +357,75 @@ fn message_id(key: &str) -> String {
     let hash = Sha256::digest(key.as_bytes());
     let hex: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("<{hex}@salon.invalid>")
+}
+
+/// Runs an `inventory.low_stock` job: emails every active admin who takes email about the
+/// alert's product (each admin's delivery recorded on its own, so a retry sends only what is
+/// missing). An alert closed before the job runs (restocked already) sends nothing.
+///
+/// # Errors
+/// `Permanent` for a malformed payload or an alert that is gone; `Retry` when an email could
+/// not be delivered.
+pub async fn low_stock_alert(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+    use crate::entity::{products, stock_alerts};
+    #[derive(Deserialize)]
+    struct Payload {
+        alert_id: Uuid,
+    }
+    let payload: Payload =
+        serde_json::from_str(&job.payload).map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
+    let db = &state.db;
+    let alert = stock_alerts::Entity::find_by_id(payload.alert_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| JobError::Permanent("the alert no longer exists".into()))?;
+    if alert.status == "closed" {
+        return Ok(());
+    }
+    let product = products::Entity::find_by_id(alert.product_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| JobError::Permanent("the product no longer exists".into()))?;
+    let salon = crate::settings::store::get(db).await?;
+    let vars = json!({
+        "salon": salon.name,
+        "product": product.name,
+        "sku": product.sku,
+        "on_hand": alert.on_hand,
+        "threshold": alert.threshold,
+        "reorder_quantity": product.reorder_quantity,
+    });
+    let template = "low_stock_alert";
+    let rendered = super::templates::render(template, vars)
+        .map_err(|e| JobError::Permanent(format!("template {template}: {e:#}")))?;
+    let admins = users::Entity::find()
+        .filter(users::Column::Role.eq("admin"))
+        .filter(users::Column::IsActive.eq(true))
+        .filter(users::Column::NotifyEmail.eq(true))
+        .all(db)
+        .await?;
+    let base = job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string());
+    let mut errors = Vec::new();
+    for admin in &admins {
+        let message = Message {
+            job,
+            base: format!("{base}:{}", admin.id),
+            user_id: admin.id,
+            booking_id: None,
+            template,
+            rendered: rendered.clone(),
+        };
+        let d = Delivery {
+            channel: "email",
+            transport: state.transports.email_transport(),
+            recipient: &admin.email,
+        };
+        if let Err(e) = deliver(state, &message, &d).await {
+            errors.push(e);
+        }
+    }
+    match errors.iter().position(|e| matches!(e, JobError::Retry(_))) {
+        Some(i) => Err(errors.swap_remove(i)),
+        None => errors.pop().map_or(Ok(()), Err),
+    }
 }

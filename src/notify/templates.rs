@@ -7,11 +7,12 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// The messages there are templates for.
-pub const TEMPLATES: [(&str, &str); 4] = [
+pub const TEMPLATES: [(&str, &str); 5] = [
     ("booking_confirmation", include_str!("templates/booking_confirmation.j2")),
     ("booking_reminder", include_str!("templates/booking_reminder.j2")),
     ("booking_rescheduled", include_str!("templates/booking_rescheduled.j2")),
     ("booking_cancelled", include_str!("templates/booking_cancelled.j2")),
+    ("low_stock_alert", include_str!("templates/low_stock_alert.j2")),
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -62,11 +63,20 @@ mod tests {
             "start_local": "Friday 4 December 2026, 15:00", "old_start_local": "Thursday 3 December 2026, 10:00",
             "timezone": "Europe/Lisbon", "pending": false, "reason": null, "cancellation_window_hours": 24,
         });
-        for (name, _) in TEMPLATES {
+        for (name, _) in TEMPLATES.iter().filter(|(name, _)| name.starts_with("booking_")) {
             let r = render(name, &vars).unwrap_or_else(|e| panic!("{name}: {e:#}"));
             assert!(r.subject.contains("Studio") || r.subject.contains("Cut"), "{name}: {r:?}");
             assert!(r.email.contains("Ana") && r.email.contains("15:00"), "{name}: {r:?}");
             assert!(r.sms.contains("15:00") && !r.sms.contains('\n'), "{name}: {r:?}");
         }
+    }
+
+    #[test]
+    fn the_low_stock_alert_names_the_product_and_its_level() {
+        let vars = serde_json::json!({"salon": "Studio", "product": "Shampoo", "sku": "SH-1",
+            "on_hand": 2, "threshold": 3, "reorder_quantity": 12});
+        let r = render("low_stock_alert", &vars).unwrap();
+        assert!(r.subject.contains("Shampoo") && r.email.contains("SH-1") && r.email.contains("12"), "{r:?}");
+        assert!(r.sms.contains('2') && !r.sms.contains('\n'), "{r:?}");
     }
 }

@@ -30,6 +30,13 @@ pub struct SettingsView {
     pub require_approval: bool,
     /// Clients get a reminder this many hours before their appointment; 0 sends none.
     pub reminder_hours_before: i32,
+    /// The tax rate, in basis points (2300 = 23 %), of what the salon sells, unless a product
+    /// has its own.
+    #[schema(example = 2300)]
+    pub tax_rate_bp: i32,
+    /// Whether prices already include tax (the tax is then the part of the price it makes up)
+    /// or tax is added on top.
+    pub prices_include_tax: bool,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -45,6 +52,8 @@ impl From<settings::Model> for SettingsView {
             cancellation_window_hours: s.cancellation_window_hours,
             require_approval: s.require_approval,
             reminder_hours_before: s.reminder_hours_before,
+            tax_rate_bp: s.tax_rate_bp,
+            prices_include_tax: s.prices_include_tax,
             updated_at: s.updated_at,
         }
     }
@@ -87,6 +96,12 @@ pub struct UpdateSettingsRequest {
     #[garde(inner(range(min = 0, max = 336)))]
     #[schema(minimum = 0, maximum = 336)]
     pub reminder_hours_before: Option<i32>,
+    /// 0 to 10000 basis points (0 % to 100 %).
+    #[garde(inner(range(min = 0, max = 10_000)))]
+    #[schema(minimum = 0, maximum = 10000)]
+    pub tax_rate_bp: Option<i32>,
+    #[garde(skip)]
+    pub prices_include_tax: Option<bool>,
 }
 
 fn iana_timezone(value: &str, _: &()) -> garde::Result {

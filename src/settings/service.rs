@@ -47,6 +47,12 @@ pub async fn update(db: &DatabaseConnection, req: UpdateSettingsRequest) -> ApiR
     if let Some(v) = req.reminder_hours_before {
         row.reminder_hours_before = Set(v);
     }
+    if let Some(v) = req.tax_rate_bp {
+        row.tax_rate_bp = Set(v);
+    }
+    if let Some(v) = req.prices_include_tax {
+        row.prices_include_tax = Set(v);
+    }
     row.updated_at = Set(Utc::now());
     Ok(store::update(db, row).await?)
 }

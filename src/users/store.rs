@@ -84,7 +84,7 @@ pub fn list(filter: &UserFilter) -> Select<users::Entity> {
 }
 
 /// `%` and `_` in a search are literal characters, not wildcards.
-fn escape_like(s: &str) -> String {
+pub(crate) fn escape_like(s: &str) -> String {
     s.chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect()
 }
 

@@ -112,6 +112,36 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
         hour_at(16)
     );
     let off = json!({"start_at": "2031-01-01T00:00:00Z", "end_at": "2031-01-02T00:00:00Z"});
+    // Inventory: a product to read, change and sell; one to deactivate; one whose alert is open.
+    let new_product = |sku: String, stock: i64| json!({"sku": sku, "name": "Matrix product", "cost_cents": 100, "price_cents": 500, "initial_stock": stock});
+    let sku = format!("MTX-{n}");
+    let product =
+        id(&app.post("/api/v2/products").token(admin).json(new_product(sku.clone(), 100)).send().await.body);
+    let old_product = id(&app
+        .post("/api/v2/products")
+        .token(admin)
+        .json(new_product(format!("DEL-{n}"), 0))
+        .send()
+        .await
+        .body);
+    let alerting = format!("ALR-{n}");
+    app.post("/api/v2/products").token(admin).json(new_product(alerting.clone(), 1)).send().await;
+    app.put(&format!("/api/v2/inventory/{alerting}/update_stock"))
+        .token(admin)
+        .json(json!({"delta": -1, "reason": "waste"}))
+        .send()
+        .await;
+    let alerts = app.get("/api/v2/inventory/alerts?limit=200").token(admin).send().await.body;
+    let alert =
+        alerts["items"].as_array().unwrap().iter().find(|a| a["sku"] == alerting.as_str()).map(id).unwrap();
+    let sale = id(&app
+        .post("/api/v2/sales/retail")
+        .token(admin)
+        .json(json!({"client_id": target, "lines": [{"sku": sku, "quantity": 1}]}))
+        .send()
+        .await
+        .body);
+    let recipe = json!({"items": [{"product_id": product, "quantity": 1}]});
     vec![
         at(
             Method::POST,
@@ -339,6 +369,82 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
             ADMIN_ONLY,
         ),
         at(Method::GET, "/api/v2/notifications", None, [401, 200, 200, 200]),
+        at(Method::GET, "/api/v2/products", None, [401, 403, 200, 200]),
+        at(Method::POST, "/api/v2/products", Some(new_product(format!("NEW-{n}"), 0)), [401, 403, 403, 201]),
+        case(
+            Method::GET,
+            "/api/v2/products/{id}",
+            format!("/api/v2/products/{product}"),
+            None,
+            [401, 403, 200, 200],
+        ),
+        case(
+            Method::PATCH,
+            "/api/v2/products/{id}",
+            format!("/api/v2/products/{product}"),
+            Some(json!({"price_cents": 550})),
+            ADMIN_ONLY,
+        ),
+        case(
+            Method::DELETE,
+            "/api/v2/products/{id}",
+            format!("/api/v2/products/{old_product}"),
+            None,
+            [401, 403, 403, 204],
+        ),
+        case(
+            Method::PUT,
+            "/api/v2/inventory/{sku}/update_stock",
+            format!("/api/v2/inventory/{sku}/update_stock"),
+            Some(json!({"delta": 1, "reason": "receive"})),
+            [401, 403, 200, 200],
+        ),
+        at(Method::GET, "/api/v2/inventory", None, [401, 403, 200, 200]),
+        case(
+            Method::GET,
+            "/api/v2/inventory/{sku}/movements",
+            format!("/api/v2/inventory/{sku}/movements"),
+            None,
+            [401, 403, 200, 200],
+        ),
+        at(Method::GET, "/api/v2/inventory/alerts", None, [401, 403, 200, 200]),
+        case(
+            Method::POST,
+            "/api/v2/inventory/alerts/{id}/acknowledge",
+            format!("/api/v2/inventory/alerts/{alert}/acknowledge"),
+            None,
+            [401, 403, 200, 200],
+        ),
+        case(
+            Method::GET,
+            "/api/v2/services/{id}/products",
+            format!("/api/v2/services/{service}/products"),
+            None,
+            [401, 403, 200, 200],
+        ),
+        case(
+            Method::PUT,
+            "/api/v2/services/{id}/products",
+            format!("/api/v2/services/{service}/products"),
+            Some(recipe),
+            ADMIN_ONLY,
+        ),
+        at(
+            Method::POST,
+            "/api/v2/sales/retail",
+            Some(json!({"lines": [{"sku": sku, "quantity": 1}]})),
+            [401, 403, 201, 201],
+        ),
+        at(Method::GET, "/api/v2/sales", None, [401, 200, 200, 200]),
+        // Sold to `target`: another client gets a 404.
+        case(Method::GET, "/api/v2/sales/{id}", format!("/api/v2/sales/{sale}"), None, [401, 404, 200, 200]),
+        case(
+            Method::POST,
+            "/api/v2/sales/{id}/return",
+            format!("/api/v2/sales/{sale}/return"),
+            Some(json!({"lines": [{"sku": sku, "quantity": 1}]})),
+            [401, 403, 200, 200],
+        ),
         at(Method::GET, "/healthz", None, [200; 4]),
         at(Method::GET, "/readyz", None, [200; 4]),
         at(Method::GET, "/metrics", None, [200; 4]),
