@@ -8,6 +8,8 @@ use crate::auth::Role;
 use crate::catalog::model::{CreateAssignmentRequest, CreateCategoryRequest, CreateServiceRequest};
 use crate::catalog::{service as catalog, store as catalog_store};
 use crate::error::ApiError;
+use crate::inventory::model::{CreateProductRequest, RecipeItem, RecipeRequest};
+use crate::inventory::{service as inventory, store as inventory_store};
 use crate::staff::model::{CreateStaffRequest, IntervalInput, ScheduleRequest};
 use crate::staff::{service as staff, store as staff_store};
 use crate::users::store as users_store;
@@ -115,6 +117,30 @@ const STAFF: &[DemoStaff] = &[
     },
 ];
 
+/// (SKU, name, brand, category, cost, price, retail, stock, reorder threshold, reorder quantity)
+type DemoProduct = (&'static str, &'static str, &'static str, &'static str, i64, i64, bool, i64, i64, i64);
+
+const PRODUCTS: &[DemoProduct] = &[
+    ("SHMP-REP-250", "Repair shampoo 250 ml", "Lumen", "Hair care", 650, 1800, true, 24, 6, 12),
+    ("COND-REP-250", "Repair conditioner 250 ml", "Lumen", "Hair care", 700, 1950, true, 18, 6, 12),
+    ("MASK-HYD-200", "Hydrating mask 200 ml", "Lumen", "Hair care", 980, 2900, true, 8, 3, 6),
+    ("OIL-ARG-50", "Argan finishing oil 50 ml", "Lumen", "Styling", 900, 2600, true, 10, 3, 6),
+    ("WAX-MATTE-75", "Matte styling wax 75 ml", "Forma", "Styling", 450, 1500, true, 15, 4, 12),
+    ("SPRAY-HOLD-300", "Strong hold hairspray 300 ml", "Forma", "Styling", 380, 1300, true, 12, 4, 12),
+    ("CLR-6N-60", "Permanent colour 6N, 60 ml tube", "Chroma", "Colour", 520, 0, false, 40, 10, 24),
+    ("CLR-8G-60", "Permanent colour 8G, 60 ml tube", "Chroma", "Colour", 520, 0, false, 30, 10, 24),
+    ("DEV-20V-100", "Developer 20 vol, 100 ml", "Chroma", "Colour", 160, 0, false, 60, 15, 48),
+    ("LIGHT-30G", "Lightener, 30 g sachet", "Chroma", "Colour", 210, 0, false, 50, 12, 40),
+];
+
+/// What one performance of the colour services uses: (service, [(SKU, quantity)]).
+const RECIPES: &[(&str, &[(&str, i64)])] = &[
+    ("Root touch-up", &[("CLR-6N-60", 1), ("DEV-20V-100", 1)]),
+    ("Full colour", &[("CLR-6N-60", 2), ("DEV-20V-100", 2)]),
+    ("Highlights", &[("LIGHT-30G", 2), ("DEV-20V-100", 1)]),
+    ("Balayage", &[("LIGHT-30G", 3), ("DEV-20V-100", 2), ("CLR-8G-60", 1)]),
+];
+
 /// What a run added.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Seeded {
@@ -122,6 +148,8 @@ pub struct Seeded {
     pub services: usize,
     pub staff: usize,
     pub assignments: usize,
+    pub products: usize,
+    pub recipes: usize,
 }
 
 /// Adds whatever part of the demo salon is missing.
@@ -210,6 +238,41 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
                 catalog::create_assignment(db, req).await.map_err(api)?;
                 added.assignments += 1;
             }
+        }
+    }
+    for &(sku, name, brand, category, cost, price, retail, stock, threshold, reorder) in PRODUCTS {
+        if inventory_store::find_by_sku(db, sku).await?.is_none() {
+            let req = CreateProductRequest {
+                sku: sku.into(),
+                name: name.into(),
+                brand: Some(brand.into()),
+                category: Some(category.into()),
+                description: None,
+                cost_cents: cost,
+                price_cents: price,
+                tax_rate_bp: None,
+                reorder_threshold: Some(threshold),
+                reorder_quantity: Some(reorder),
+                barcode: None,
+                retail: Some(retail),
+                initial_stock: Some(stock),
+            };
+            inventory::create_product(db, None, crate::config::JobsConfig::default().max_attempts, req)
+                .await
+                .map_err(api)?;
+            added.products += 1;
+        }
+    }
+    for (service, items) in RECIPES {
+        let service = catalog_store::find_service_by_name(db, service).await?.context("demo service")?;
+        if inventory_store::recipe(db, service.id).await?.is_empty() {
+            let mut list = Vec::new();
+            for (sku, quantity) in *items {
+                let product = inventory_store::find_by_sku(db, sku).await?.context("demo product")?;
+                list.push(RecipeItem { product_id: product.id, quantity: *quantity });
+            }
+            inventory::set_recipe(db, service.id, RecipeRequest { items: list }).await.map_err(api)?;
+            added.recipes += 1;
         }
     }
     Ok(added)

@@ -71,12 +71,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SeedDemo => {
             let added = salon::demo::seed(&db).await?;
             println!(
-                "demo salon: added {} categories, {} services, {} staff, {} assignments \
-                 (staff log in as e.g. jane@salon.example / {})",
+                "demo salon: added {} categories, {} services, {} staff, {} assignments, {} products, \
+                 {} service recipes (staff log in as e.g. jane@salon.example / {})",
                 added.categories,
                 added.services,
                 added.staff,
                 added.assignments,
+                added.products,
+                added.recipes,
                 salon::demo::DEMO_PASSWORD
             );
             Ok(())
@@ -84,10 +86,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::LoadDataset => {
             let loaded = salon::dataset::load(&db, salon::dataset::Size::default()).await?;
             println!(
-                "dataset loaded in {:.1}s: {} accounts, {} bookings (every account's password: {})",
+                "dataset loaded in {:.1}s: {} accounts, {} bookings, {} products, {} retail sales, \
+                 {} stock movements (every account's password: {})",
                 started.elapsed().as_secs_f64(),
                 loaded.users,
                 loaded.bookings,
+                loaded.products,
+                loaded.sales,
+                loaded.movements,
                 salon::dataset::PASSWORD
             );
             Ok(())

@@ -45,7 +45,8 @@ pub async fn create_product(
     RequireRole(caller, _): RequireRole<Admin>,
     Json(req): Json<CreateProductRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<ProductView>)> {
-    let product = service::create_product(&state.db, &caller, state.jobs.config.max_attempts, req).await?;
+    let product =
+        service::create_product(&state.db, Some(caller.id), state.jobs.config.max_attempts, req).await?;
     Ok((StatusCode::CREATED, axum::Json(product.into())))
 }
 

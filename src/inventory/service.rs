@@ -37,7 +37,7 @@ fn trimmed(s: Option<String>) -> Option<String> {
 /// `sku-taken` or `barcode-taken` (409).
 pub async fn create_product(
     db: &DatabaseConnection,
-    caller: &CurrentUser,
+    actor: Option<Uuid>,
     max_attempts: i32,
     req: CreateProductRequest,
 ) -> ApiResult<products::Model> {
@@ -75,7 +75,7 @@ pub async fn create_product(
             delta: initial,
             reason: Reason::Receive,
             note: Some("initial stock"),
-            actor: Some(caller.id),
+            actor,
             sale_id: None,
             booking_id: None,
         };

@@ -118,7 +118,7 @@ api_test! {
 
         assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
         assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
-        assert!(String::from_utf8_lossy(&second.stdout).contains("added 0 categories, 0 services, 0 staff, 0 assignments"));
+        assert!(String::from_utf8_lossy(&second.stdout).contains("added 0 categories, 0 services, 0 staff, 0 assignments, 0 products, 0 service recipes"));
         assert_eq!(app.get("/api/v1/services/categories").send().await.body["total"], 4);
         assert_eq!(app.get("/api/v1/services").send().await.body["total"], 13);
         let staff = app.get("/api/v1/staff").send().await.body;
@@ -129,6 +129,14 @@ api_test! {
         assert_eq!(week["intervals"].as_array().unwrap().len(), 10, "five days with a lunch break");
         let overrides = app.get(&format!("/api/v1/services/assignments?staff_id={}", marco["id"].as_str().unwrap())).send().await.body;
         assert!(overrides["items"].as_array().unwrap().iter().any(|a| a["price_cents"] == 4000 && a["duration_minutes"] == 25));
-        app.login("jane@salon.example", salon::demo::DEMO_PASSWORD).await;
+        let jane = app.login("jane@salon.example", salon::demo::DEMO_PASSWORD).await;
+        let jane = jane["access_token"].as_str().unwrap();
+        let products = app.get("/api/v2/products?limit=200").token(jane).send().await.body;
+        assert_eq!(products["total"], 10, "{products}");
+        assert_eq!(app.get("/api/v2/products?retail=false").token(jane).send().await.body["total"], 4);
+        let services = app.get("/api/v1/services?limit=200").send().await.body;
+        let balayage = services["items"].as_array().unwrap().iter().find(|s| s["name"] == "Balayage").unwrap();
+        let recipe = app.get(&format!("/api/v2/services/{}/products", balayage["id"].as_str().unwrap())).token(jane).send().await.body;
+        assert_eq!(recipe["items"].as_array().unwrap().len(), 3, "{recipe}");
     }
 }
