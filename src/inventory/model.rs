@@ -403,6 +403,15 @@ pub enum AlertKind {
     Discrepancy,
 }
 
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LowStock => "low_stock",
+            Self::Discrepancy => "discrepancy",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertStatus {

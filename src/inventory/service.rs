@@ -316,11 +316,8 @@ async fn alert_views(db: &DatabaseConnection, alerts: Vec<stock_alerts::Model>) 
 /// Database failures only.
 pub async fn alerts(db: &DatabaseConnection, q: AlertListQuery) -> ApiResult<Page<AlertView>> {
     let window = Window::new(q.limit, q.offset);
-    let kind = q.kind.map(|k| match k {
-        super::model::AlertKind::LowStock => "low_stock",
-        super::model::AlertKind::Discrepancy => "discrepancy",
-    });
-    let page = fetch(db, store::alerts(q.status.map(|s| s.as_str()), kind), window).await?;
+    let page =
+        fetch(db, store::alerts(q.status.map(|s| s.as_str()), q.kind.map(|k| k.as_str())), window).await?;
     let items = alert_views(db, page.items).await?;
     Ok(Page { items, total: page.total, limit: page.limit, offset: page.offset })
 }
