@@ -234,6 +234,7 @@ pub struct ProductListQuery {
 /// Why stock changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = MovementReason)]
 pub enum Reason {
     /// Delivered stock (positive).
     Receive,
