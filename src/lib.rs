@@ -14,6 +14,7 @@ pub mod entity;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
 pub mod model;

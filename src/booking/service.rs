@@ -11,7 +11,6 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::engine::{self, Calendar, Reason, Rules, Span};
@@ -23,10 +22,9 @@ use super::store::{self, BookingFilter, Scope};
 use crate::auth::{CurrentUser, Role};
 use crate::catalog::store as catalog_store;
 use crate::config::JobsConfig;
-use crate::entity::{
-    booking_blocks, booking_events, bookings, idempotency_keys, services, settings, staff_services,
-};
+use crate::entity::{booking_blocks, booking_events, bookings, services, settings, staff_services};
 use crate::error::{ApiError, ApiResult};
+use crate::idempotency::Key;
 use crate::jobs::store as jobs_store;
 use crate::notify::service as messages;
 use crate::pagination::{Page, Window, fetch};
@@ -211,12 +209,6 @@ async fn scope(db: &DatabaseConnection, caller: &CurrentUser) -> ApiResult<Scope
     })
 }
 
-/// A stored idempotency key's request must match the retry's exactly.
-fn request_hash(req: &CreateBookingRequest) -> String {
-    let canonical = serde_json::to_vec(req).unwrap_or_default();
-    Sha256::digest(&canonical).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// What went wrong in a booking write.
 enum WriteError {
     /// The staff member's time was taken (by a race, or a deadlock/serialization abort).
@@ -237,7 +229,7 @@ fn classify(err: DbErr) -> WriteError {
         WriteError::StaffTaken
     } else if text.contains("bookings_client_no_overlap") {
         WriteError::ClientOverlap
-    } else if text.contains("idempotency_keys") {
+    } else if crate::idempotency::is_key_conflict(&err) {
         WriteError::KeyTaken
     } else {
         WriteError::Other(err.into())
@@ -278,23 +270,20 @@ pub async fn create(
     req: CreateBookingRequest,
     idempotency_key: Option<String>,
 ) -> ApiResult<(bool, BookingView)> {
-    let key = match idempotency_key {
-        Some(key) => {
-            let hash = request_hash(&req);
-            if let Some(stored) = store::find_idempotent(db, caller.id, &key).await? {
-                return replay(stored, &hash).map(|view| (false, view));
-            }
-            Some((key, hash))
-        }
-        None => None,
-    };
+    // Booking keys are stored as given (scope ""), as they were before sales had keys too.
+    let key = idempotency_key.map(|k| Key::new("", &k, &req));
+    if let Some(key) = &key
+        && let Some(view) = key.replay(db, caller.id).await?
+    {
+        return Ok((false, view));
+    }
     let result = book(db, outbox, caller, req, key.as_ref()).await;
     // A concurrent request with the same key may have booked this very slot: if its key is
     // stored now, this is a retry of it.
-    if let (Err(ApiError::SlotUnavailable { .. }), Some((key, hash))) = (&result, &key)
-        && let Some(stored) = store::find_idempotent(db, caller.id, key).await?
+    if let (Err(ApiError::SlotUnavailable { .. }), Some(key)) = (&result, &key)
+        && let Some(view) = key.replay(db, caller.id).await?
     {
-        return replay(stored, hash).map(|view| (false, view));
+        return Ok((false, view));
     }
     result
 }
@@ -304,7 +293,7 @@ async fn book(
     outbox: &JobsConfig,
     caller: &CurrentUser,
     req: CreateBookingRequest,
-    key: Option<&(String, String)>,
+    key: Option<&Key>,
 ) -> ApiResult<(bool, BookingView)> {
     // Staff and admins book for a client, who must be an active user: checked in the same
     // query as the service (one round trip fewer on every front-desk booking).
@@ -405,23 +394,14 @@ async fn book(
             Err(WriteError::StaffTaken) => last = taken(Vec::new()),
             Err(WriteError::ClientOverlap) => return Err(client_overlap()),
             Err(WriteError::KeyTaken) => {
-                let Some((key, hash)) = key else { return Err(taken(Vec::new())) };
-                let stored =
-                    store::find_idempotent(db, caller.id, key).await?.ok_or_else(|| taken(Vec::new()))?;
-                return replay(stored, hash).map(|view| (false, view));
+                let Some(key) = key else { return Err(taken(Vec::new())) };
+                let view = key.replay(db, caller.id).await?.ok_or_else(|| taken(Vec::new()))?;
+                return Ok((false, view));
             }
             Err(WriteError::Other(e)) => return Err(e),
         }
     }
     Err(last)
-}
-
-/// The response first given for an idempotency key, if this is the same request.
-fn replay(stored: idempotency_keys::Model, hash: &str) -> ApiResult<BookingView> {
-    if stored.request_hash != hash {
-        return Err(ApiError::field("Idempotency-Key", "was already used with a different request"));
-    }
-    serde_json::from_str(&stored.response_body).map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// The booking, its busy block, its `created` event and the idempotency key: all or nothing.
@@ -430,22 +410,14 @@ async fn write_new(
     actor: Uuid,
     row: &bookings::Model,
     block: Span,
-    key: Option<&(String, String)>,
+    key: Option<&Key>,
     jobs: &[crate::jobs::store::NewJob],
 ) -> Result<(), WriteError> {
     let created = json!({"status": row.status, "staff_id": row.staff_id, "start_at": row.start_at, "end_at": row.end_at, "price_cents": row.price_cents});
-    let key = match key {
-        Some((key, hash)) => Some(idempotency_keys::ActiveModel {
-            user_id: Set(actor),
-            key: Set(key.clone()),
-            request_hash: Set(hash.clone()),
-            response_status: Set(201),
-            response_body: Set(serde_json::to_string(&BookingView::from(row.clone()))
-                .map_err(|e| WriteError::Other(ApiError::Internal(e.into())))?),
-            created_at: Set(Utc::now()),
-        }),
-        None => None,
-    };
+    let key = key
+        .map(|k| k.row(actor, &BookingView::from(row.clone()), Utc::now()))
+        .transpose()
+        .map_err(|e| WriteError::Other(e.into()))?;
     let rows = store::NewBooking {
         booking: row.clone().into(),
         block: booking_blocks::ActiveModel {

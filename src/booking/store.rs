@@ -401,11 +401,3 @@ pub async fn has_future_active<C: ConnectionTrait>(
         .await?
         .is_some())
 }
-
-pub async fn find_idempotent<C: ConnectionTrait>(
-    db: &C,
-    user_id: Uuid,
-    key: &str,
-) -> Result<Option<idempotency_keys::Model>, DbErr> {
-    idempotency_keys::Entity::find_by_id((user_id, key.to_owned())).one(db).await
-}

@@ -125,8 +125,10 @@ pub async fn update_stock(
     Json(req): Json<UpdateStockRequest>,
 ) -> JsonResult<StockChangeView> {
     let change = service::update_stock(&state.db, &caller, state.jobs.config.max_attempts, &sku, req).await?;
-    state.jobs.wake();
-    Ok(axum::Json(change))
+    if change.alerted {
+        state.jobs.wake();
+    }
+    Ok(axum::Json(change.view))
 }
 
 /// Stock levels, low-stock products first, then by name. Roles: staff, admin.

@@ -218,6 +218,13 @@ fn stock_change(req: &UpdateStockRequest) -> ApiResult<(Reason, Option<i64>)> {
     }
 }
 
+/// What a stock change did.
+pub struct StockChanged {
+    /// Whether it opened a low-stock alert (its email job waits).
+    pub alerted: bool,
+    pub view: StockChangeView,
+}
+
 /// Changes a product's stock by hand: a delta with its reason, or a count (the level is set
 /// to it; the movement is the difference, also when that is 0).
 ///
@@ -230,7 +237,7 @@ pub async fn update_stock(
     max_attempts: i32,
     sku: &str,
     req: UpdateStockRequest,
-) -> ApiResult<StockChangeView> {
+) -> ApiResult<StockChanged> {
     let (reason, delta) = stock_change(&req)?;
     let product = store::find_by_sku(db, sku).await?.ok_or(ApiError::NotFound("product"))?;
     let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
@@ -266,13 +273,14 @@ pub async fn update_stock(
         Err(e) => return Err(move_error(e)),
     };
     txn.commit().await?;
-    Ok(StockChangeView {
+    let view = StockChangeView {
         product_id: product.id,
         sku: moved.level.sku,
         on_hand: moved.level.on_hand,
         low_stock: moved.level.on_hand <= moved.level.reorder_threshold,
         movement: moved.movement.into(),
-    })
+    };
+    Ok(StockChanged { alerted: moved.alert.is_some(), view })
 }
 
 /// # Errors

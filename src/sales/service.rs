@@ -8,7 +8,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     QueryOrder, Select, TransactionTrait,
 };
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::model::{
@@ -20,6 +19,7 @@ use crate::entity::{
     idempotency_keys, products, sale_lines, sale_return_lines, sale_returns, sales, settings,
 };
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::idempotency::Key;
 use crate::inventory::model::Reason;
 use crate::inventory::service::insufficient;
 use crate::inventory::store::{self as stock, Move, MoveError};
@@ -50,26 +50,6 @@ pub fn tax_line(net: i64, rate_bp: i32, prices_include_tax: bool) -> (i64, i64) 
 pub fn refund_share(total: i64, quantity: i64, before: i64, k: i64) -> i64 {
     let share = |n: i64| round_div(i128::from(total) * i128::from(n), i128::from(quantity));
     share(before + k) - share(before)
-}
-
-fn request_hash(req: &CreateSaleRequest) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"sale:");
-    hasher.update(serde_json::to_vec(req).unwrap_or_default());
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Sale keys live beside booking keys, under a prefix of their own.
-fn stored_key(key: &str) -> String {
-    let digest: String = Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    format!("sale:{digest}")
-}
-
-fn replay(stored: idempotency_keys::Model, hash: &str) -> ApiResult<SaleView> {
-    if stored.request_hash != hash {
-        return Err(ApiError::field("Idempotency-Key", "was already used with a different request"));
-    }
-    serde_json::from_str(&stored.response_body).map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// A line as it will be written, with its place in the request.
@@ -161,11 +141,12 @@ pub async fn create(
     req: CreateSaleRequest,
     idempotency_key: Option<String>,
 ) -> ApiResult<Sold> {
-    let key = idempotency_key.map(|k| (stored_key(&k), request_hash(&req)));
-    if let Some((key, hash)) = &key
-        && let Some(stored) = crate::booking::store::find_idempotent(db, caller.id, key).await?
+    // Sale keys live beside booking keys, under a scope of their own.
+    let key = idempotency_key.map(|k| Key::new("sale", &k, &req));
+    if let Some(key) = &key
+        && let Some(view) = key.replay(db, caller.id).await?
     {
-        return replay(stored, hash).map(|view| Sold { created: false, alerted: false, view });
+        return Ok(Sold { created: false, alerted: false, view });
     }
     if let Some(client) = req.client_id
         && !crate::users::store::find_by_id(db, client).await?.is_some_and(|u| u.is_active)
@@ -224,16 +205,10 @@ pub async fn create(
     let _writer = crate::db::sqlite_writer(db).await;
     let txn = db.begin().await?;
     let written = async {
-        if let Some((key, hash)) = &key {
-            let row = idempotency_keys::ActiveModel {
-                user_id: Set(caller.id),
-                key: Set(key.clone()),
-                request_hash: Set(hash.clone()),
-                response_status: Set(201),
-                response_body: Set(serde_json::to_string(&view).map_err(|e| DbErr::Custom(e.to_string()))?),
-                created_at: Set(now),
-            };
-            idempotency_keys::Entity::insert(row).exec_without_returning(&txn).await?;
+        if let Some(key) = &key {
+            idempotency_keys::Entity::insert(key.row(caller.id, &view, now)?)
+                .exec_without_returning(&txn)
+                .await?;
         }
         sales::Entity::insert(sales::ActiveModel::from(sale.clone())).exec_without_returning(&txn).await?;
         let rows = lines.iter().map(|l| sale_lines::ActiveModel::from(l.row.clone()));
@@ -244,11 +219,11 @@ pub async fn create(
     if let Err(e) = written {
         txn.rollback().await?;
         drop(_writer);
-        if let Some((key, hash)) = &key
-            && e.to_string().contains("idempotency_keys")
-            && let Some(stored) = crate::booking::store::find_idempotent(db, caller.id, key).await?
+        if let Some(key) = &key
+            && crate::idempotency::is_key_conflict(&e)
+            && let Some(view) = key.replay(db, caller.id).await?
         {
-            return replay(stored, hash).map(|view| Sold { created: false, alerted: false, view });
+            return Ok(Sold { created: false, alerted: false, view });
         }
         return Err(e.into());
     }
