@@ -4,7 +4,7 @@ release server, and runs each scenario with wrk (32 connections, fixed duration)
 requests/s, p50, p99, responses by status, the server's peak RSS and CPU seconds per 1,000
 requests. On PostgreSQL it also runs the pgbench ceiling for booking inserts.
 
-    python3 bench/run.py sqlite|postgres [--duration 20] [--only catalog,create]
+    python3 bench/run.py sqlite|postgres [--duration 20] [--only catalog,create,sale_many,sale_hot,sale_scarce]
 
 Needs: wrk (apt-get install wrk), pgbench for PostgreSQL (postgresql-contrib/client).
 """
@@ -33,6 +33,7 @@ BASE = f"http://127.0.0.1:{PORT}"
 SECRET = "bench-secret-0123456789-0123456789-0123456789"
 CONNECTIONS = 32
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+SCARCE = None  # (sku, admin token) of the product that sells out in `sale_scarce`
 
 
 def api(method, path, token=None, body=None):
@@ -148,6 +149,23 @@ def prepare(tmp, duration):
             b = next(cancels, None)
             mixed.append(("POST", f"/api/v1/bookings/{b['id']}/cancel", admin, None) if b else files["catalog"][0])
     files["mixed"] = mixed
+    # Retail sales by the front desk (eight staff accounts), one line each, paid in cash: over
+    # every sellable product (every 6th, P-xxx5, is backbar-only), or all on one hot product.
+    # Each product gets enough stock first that no sale runs out: every response should be a 201.
+    desk = [login(f"staff{i}@bench.example") for i in range(8)]
+    sellable = [f"P-{i:04d}" for i in range(300) if i % 6 != 5]
+    scarce = sellable.pop()
+    for sku in sellable:
+        api("PUT", f"/api/v2/inventory/{sku}/update_stock", admin, {"delta": 1_000_000, "reason": "receive", "note": "bench"})
+    sale = lambda i, sku: ("POST", "/api/v2/sales/retail", desk[i % len(desk)], {"lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "cash"}})
+    files["sale_many"] = [sale(i, sellable[(i * 7) % len(sellable)]) for i in range(150000)]
+    files["sale_hot"] = [sale(i, sellable[0]) for i in range(150000)]
+    # One hot product with 2,000 in stock: it sells out within the run, and every sale after
+    # that is a 409 insufficient-stock; the harness then reads the level (it must be 0).
+    api("PUT", f"/api/v2/inventory/{scarce}/update_stock", admin, {"count": 2000, "note": "bench"})
+    files["sale_scarce"] = [sale(i, scarce) for i in range(150000)]
+    global SCARCE
+    SCARCE = (scarce, admin)
     files["login"] = [("POST", "/api/v1/users/login", "", {"email": f"client{i % len(clients)}@bench.example", "password": "bench-password"}) for i in range(20000)]
     paths = {}
     for name, rows in files.items():
@@ -233,10 +251,16 @@ def main():
     try:
         files, creatable = prepare(tmp, args.duration)
         only = [s for s in args.only.split(",") if s]
-        for name in ["catalog", "availability_one", "availability_all", "create", "mixed", "login"]:
+        for name in ["catalog", "availability_one", "availability_all", "create", "mixed", "login", "sale_many", "sale_hot", "sale_scarce"]:
             if only and name not in only:
                 continue
             r = run_wrk(name, files[name], args.duration, server.pid)
+            if name == "sale_scarce":
+                sku, admin = SCARCE
+                product = api("GET", f"/api/v2/products?q={sku}", admin)["items"][0]
+                moves = api("GET", f"/api/v2/inventory/{sku}/movements?limit=1", admin)
+                r["final_on_hand"] = product["on_hand"]
+                r["movements"] = moves["total"]
             results.append(r)
             print(json.dumps(r), flush=True)
         if args.backend == "postgres" and (not only or "create" in only):
