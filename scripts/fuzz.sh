@@ -18,7 +18,7 @@ if [ "$profile" = release ]; then cargo build --release --locked --quiet; else c
 
 work=$(mktemp -d)
 export JWT_SECRET="fuzz-secret-0123456789-0123456789-0123456789" DATABASE_URL="sqlite://$work/salon.db?mode=rwc" \
-  SALON_PORT="$port" RUST_LOG=error SALON_LOGIN_MAX_FAILURES=1000000
+  SALON_PORT="$port" RUST_LOG=error SALON_LOGIN_MAX_FAILURES=1000000 STRIPE_WEBHOOK_SECRET=whsec_fuzz
 bin="$PWD/target/$profile/salon"
 (cd "$work" && "$bin" seed-demo >/dev/null && "$bin" create-admin --email fuzz@example.com --password fuzz-password >/dev/null)
 (cd "$work" && exec "$bin" serve >"$work/server.log" 2>&1) &

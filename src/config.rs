@@ -33,7 +33,34 @@ pub struct Config {
     pub smtp_from: String,
     /// A Twilio-compatible SMS API; `None` sends SMS to the `log` transport.
     pub sms: Option<SmsConfig>,
+    pub stripe: StripeConfig,
     pub jobs: JobsConfig,
+}
+
+/// Stripe: PaymentIntents, refunds and webhooks. Without `STRIPE_SECRET_KEY` only in-salon
+/// payments are offered.
+#[derive(Clone)]
+pub struct StripeConfig {
+    /// `https://api.stripe.com`, or a local fake (`salon fake-stripe`) in tests and demos.
+    pub api_base: String,
+    pub secret_key: Option<String>,
+    pub webhook_secret: Option<String>,
+    /// Each attempt's timeout; a timed-out call is retried with the same idempotency key.
+    pub timeout_ms: u64,
+    /// Attempts per gateway call (timeouts, connection errors, 429 and 5xx are retried).
+    pub attempts: u32,
+}
+
+impl fmt::Debug for StripeConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StripeConfig")
+            .field("api_base", &self.api_base)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "<redacted>"))
+            .field("timeout_ms", &self.timeout_ms)
+            .field("attempts", &self.attempts)
+            .finish()
+    }
 }
 
 /// A Twilio-compatible messages API: `POST {api_base}/2010-04-01/Accounts/{sid}/Messages.json`.
@@ -107,6 +134,7 @@ impl fmt::Debug for Config {
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("smtp_from", &self.smtp_from)
             .field("sms", &self.sms.as_ref().map(|s| (&s.api_base, &s.account_sid, "<redacted>", &s.from)))
+            .field("stripe", &self.stripe)
             .field("jobs", &self.jobs)
             .finish()
     }
@@ -203,9 +231,31 @@ impl Config {
             smtp_url: get("SMTP_URL"),
             smtp_from: get("SMTP_FROM").unwrap_or_else(|| "salon <no-reply@localhost>".into()),
             sms: sms_config(&get)?,
+            stripe: stripe_config(&get)?,
             jobs: jobs_config(&get)?,
         })
     }
+}
+
+fn stripe_config(get: &impl Fn(&str) -> Option<String>) -> Result<StripeConfig, ConfigError> {
+    let api_base = get("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".into());
+    if !(api_base.starts_with("http://") || api_base.starts_with("https://")) {
+        return Err(ConfigError::Invalid {
+            key: "STRIPE_API_BASE",
+            reason: "expected an http(s):// URL".into(),
+        });
+    }
+    let attempts: u32 = parse(get, "STRIPE_ATTEMPTS", 3)?;
+    if !(1..=10).contains(&attempts) {
+        return Err(ConfigError::Invalid { key: "STRIPE_ATTEMPTS", reason: "expected 1 to 10".into() });
+    }
+    Ok(StripeConfig {
+        api_base: api_base.trim_end_matches('/').to_owned(),
+        secret_key: get("STRIPE_SECRET_KEY"),
+        webhook_secret: get("STRIPE_WEBHOOK_SECRET"),
+        timeout_ms: parse(get, "STRIPE_TIMEOUT_MS", 10_000)?,
+        attempts,
+    })
 }
 
 /// All four SMS keys, or none of them.

@@ -170,6 +170,8 @@ pub async fn load(db: &DatabaseConnection, size: Size) -> anyhow::Result<Loaded>
             duration_minutes: [30, 45, 30][i % 3],
             buffer_minutes: [0, 5, 10, 15][i % 4].min(60 - [30, 45, 30][i % 3]),
             price_cents: 2000 + (i as i64) * 150,
+            deposit_cents: None,
+            deposit_percent: None,
             is_active: true,
             created_at: now,
             updated_at: now,
@@ -510,5 +512,7 @@ fn booking(
         created_by: client,
         created_at: start - Duration::days(7),
         updated_at: start - Duration::days(7),
+        deposit_cents: None,
+        hold_until: None,
     }
 }

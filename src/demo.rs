@@ -177,6 +177,8 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
                 duration_minutes: *duration,
                 buffer_minutes: Some(*buffer),
                 price_cents: *price,
+                deposit_cents: None,
+                deposit_percent: None,
             };
             catalog::create_service(db, req).await.map_err(api)?;
             added.services += 1;

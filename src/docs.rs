@@ -37,6 +37,7 @@ use crate::state::AppState;
         (name = "notifications", description = "Every message sent by email or SMS"),
         (name = "inventory", description = "Products, the stock ledger and levels, alerts, and what services use"),
         (name = "sales", description = "Retail sales at the front desk, and returns"),
+        (name = "payments", description = "Deposits, desk and Stripe payments, refunds, and Stripe's webhook"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

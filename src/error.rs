@@ -64,6 +64,16 @@ pub enum ApiError {
     /// the lines.
     #[error("insufficient stock: {detail}")]
     InsufficientStock { detail: String, errors: Vec<FieldError> },
+    /// The payment gateway declined the payment (a card declined); nothing was charged.
+    #[error("payment declined: {detail}")]
+    PaymentDeclined { detail: String },
+    /// The payment gateway did not answer, or not usefully (timeouts, 5xx, a refused request);
+    /// `detail` is ours, never the gateway's raw text.
+    #[error("payment gateway: {detail}")]
+    Gateway { detail: String },
+    /// A webhook whose signature does not verify.
+    #[error("invalid signature: {0}")]
+    InvalidSignature(&'static str),
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type: {0}")]
@@ -92,7 +102,7 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::InvalidSignature(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -100,6 +110,8 @@ impl ApiError {
             Self::Conflict { .. } | Self::SlotUnavailable { .. } | Self::InsufficientStock { .. } => {
                 StatusCode::CONFLICT
             }
+            Self::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
+            Self::Gateway { .. } => StatusCode::BAD_GATEWAY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -138,6 +150,11 @@ impl ApiError {
             Self::SlotUnavailable { detail, .. } => {
                 ("slot-unavailable", "Slot unavailable", detail.clone(), None)
             }
+            Self::InvalidSignature(d) => ("invalid-signature", "Invalid signature", d.to_string(), None),
+            Self::PaymentDeclined { detail } => {
+                ("payment-declined", "Payment declined", detail.clone(), None)
+            }
+            Self::Gateway { detail } => ("gateway-error", "Payment gateway error", detail.clone(), None),
             Self::PayloadTooLarge => (
                 "payload-too-large",
                 "Payload too large",
@@ -186,6 +203,7 @@ impl IntoResponse for ApiError {
         match &self {
             Self::Internal(e) => tracing::error!(error = ?e, "internal error"),
             Self::Unavailable(e) => tracing::warn!(error = %e, "service unavailable"),
+            Self::Gateway { detail } => tracing::warn!(error = %detail, "payment gateway error"),
             _ => tracing::debug!(error = %self, "request rejected"),
         }
         let mut response = problem_response(self.status(), &self.problem());

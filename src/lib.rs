@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod model;
 pub mod notify;
 pub mod pagination;
+pub mod payments;
 pub mod sales;
 pub mod settings;
 pub mod staff;
@@ -63,6 +64,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(notify::router())
         .merge(inventory::router())
         .merge(sales::router())
+        .merge(payments::router())
 }
 
 /// The OpenAPI document of [`api`], as served at `/openapi.json`.

@@ -29,6 +29,18 @@ enum Command {
     /// Load the standard benchmark dataset (20 staff, 50 services, 10,000 clients, 100,000 past
     /// bookings, the next 14 days half booked) into an empty database.
     LoadDataset,
+    /// Run a local stand-in for Stripe's API (PaymentIntents, refunds, signed webhooks) for
+    /// demos: point STRIPE_API_BASE at it. Needs no database.
+    FakeStripe {
+        #[arg(long, default_value_t = 12111)]
+        port: u16,
+        /// Where to send webhooks, e.g. http://127.0.0.1:8000/api/v2/payments/webhooks/stripe
+        #[arg(long, env = "FAKE_STRIPE_WEBHOOK_URL")]
+        webhook_url: Option<String>,
+        /// The secret the webhooks are signed with (the server's STRIPE_WEBHOOK_SECRET).
+        #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+        webhook_secret: Option<String>,
+    },
     /// Create an admin account.
     CreateAdmin {
         #[arg(long)]
@@ -55,10 +67,18 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let started = Instant::now();
+    // The fake Stripe needs no configuration and no database.
+    let command = match cli.command.unwrap_or(Command::Serve) {
+        Command::FakeStripe { port, webhook_url, webhook_secret } => {
+            return fake_stripe(port, webhook_url, webhook_secret).await;
+        }
+        command => command,
+    };
     let config = Config::from_env()?;
     let db = db::connect_with(&config.database_url, config.db_max_connections).await?;
     db::migrate(&db).await?;
-    match cli.command.unwrap_or(Command::Serve) {
+    match command {
+        Command::FakeStripe { .. } => Ok(()), // served above, before the database opened
         Command::Migrate => {
             println!("migrations applied to {}", salon::config::redact_url(&config.database_url));
             Ok(())
@@ -169,5 +189,28 @@ fn limit_allocator_growth() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
         libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+async fn fake_stripe(
+    port: u16,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+) -> anyhow::Result<()> {
+    use salon::payments::fake::{FakeStripe, WebhookTarget};
+    let target = match (webhook_url, webhook_secret) {
+        (Some(url), Some(secret)) => Some(WebhookTarget { url, secret }),
+        (None, None) => None,
+        _ => anyhow::bail!("--webhook-url and --webhook-secret (STRIPE_WEBHOOK_SECRET) go together"),
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let _ = writeln!(
+        std::io::stdout(),
+        "fake Stripe API on http://127.0.0.1:{port} (STRIPE_API_BASE=http://127.0.0.1:{port}, any sk_... key); webhooks {}",
+        target.as_ref().map_or("off".to_string(), |t| format!("to {}", t.url))
+    );
+    tokio::select! {
+        served = salon::payments::fake::serve(listener, FakeStripe::new(target)) => Ok(served?),
+        () = shutdown_signal() => Ok(()),
     }
 }

@@ -24,6 +24,8 @@ pub struct AppState {
     pub jobs: Arc<Jobs>,
     /// Where messages go (SMTP, the SMS API, or the log).
     pub transports: Arc<Transports>,
+    /// The Stripe adapter, when `STRIPE_SECRET_KEY` is set.
+    pub stripe: Option<Arc<crate::payments::gateway::Stripe>>,
 }
 
 impl AppState {
@@ -49,7 +51,9 @@ impl AppState {
             None => None,
         };
         let transports = Arc::new(Transports::new(&config)?);
+        let stripe = crate::payments::gateway::Stripe::new(&config.stripe)?.map(Arc::new);
         Ok(Self {
+            stripe,
             db,
             jobs: Arc::new(Jobs::new(config.jobs.clone(), redis)),
             transports,

@@ -11,6 +11,7 @@ mod m20261125_000004_busy_indexes;
 mod m20261125_000005_cache_versions;
 mod m20261202_000006_jobs;
 mod m20261202_000007_inventory;
+mod m20261203_000008_payments;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_cache_versions::Migration),
             Box::new(m20261202_000006_jobs::Migration),
             Box::new(m20261202_000007_inventory::Migration),
+            Box::new(m20261203_000008_payments::Migration),
         ]
     }
 }

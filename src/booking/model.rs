@@ -180,6 +180,10 @@ pub struct BookingView {
     pub notes: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The deposit this booking requires (`POST /api/v2/payments/deposit`); `null`: none.
+    pub deposit_cents: Option<i64>,
+    /// While `pending` for its deposit: when the slot is released unless it is paid.
+    pub hold_until: Option<DateTime<Utc>>,
 }
 
 impl From<bookings::Model> for BookingView {
@@ -197,6 +201,8 @@ impl From<bookings::Model> for BookingView {
             notes: b.notes,
             created_at: b.created_at,
             updated_at: b.updated_at,
+            deposit_cents: b.deposit_cents,
+            hold_until: b.hold_until,
         }
     }
 }

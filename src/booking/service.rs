@@ -365,10 +365,19 @@ async fn book(
     };
     free.sort_by_key(|(cal, _)| (that_day(cal), cal.staff_id));
 
-    let status = if settings.require_approval { BookingStatus::Pending } else { BookingStatus::Confirmed };
     let mut last = taken(Vec::new());
     for (cal, assignment) in free.into_iter().take(MAX_PICK_ATTEMPTS) {
         let now = Utc::now();
+        let price_cents = assignment.price_cents.unwrap_or(service.price_cents);
+        // A required deposit holds the slot, `pending`, until it is paid or the hold ends.
+        let deposit_cents = crate::catalog::service::deposit_for(&service, price_cents);
+        let hold_until =
+            deposit_cents.map(|_| now + Duration::minutes(settings.deposit_hold_minutes.max(1).into()));
+        let status = if settings.require_approval || deposit_cents.is_some() {
+            BookingStatus::Pending
+        } else {
+            BookingStatus::Confirmed
+        };
         let row = bookings::Model {
             id: Uuid::now_v7(),
             service_id: service.id,
@@ -377,18 +386,24 @@ async fn book(
             start_at: start,
             end_at: start + cal.duration,
             status: status.as_str().into(),
-            price_cents: assignment.price_cents.unwrap_or(service.price_cents),
+            price_cents,
             notes: req.notes.clone().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
             created_by: caller.id,
             created_at: now,
             updated_at: now,
+            deposit_cents,
+            hold_until,
         };
-        // The outbox: the booking's messages are written in its own transaction.
-        let jobs = if outbox.booking_messages {
+        // The outbox: the booking's messages (and the end of its hold) are written in its own
+        // transaction.
+        let mut jobs = if outbox.booking_messages {
             messages::on_created(&row, settings.reminder_hours_before, outbox.max_attempts)
         } else {
             Vec::new()
         };
+        if let Some(until) = hold_until {
+            jobs.push(crate::payments::service::hold_expiry_job(row.id, until, outbox.max_attempts));
+        }
         match write_new(db, caller.id, &row, cal.block(start), key, &jobs).await {
             Ok(()) => return Ok((true, row.into())),
             Err(WriteError::StaffTaken) => last = taken(Vec::new()),
@@ -638,65 +653,109 @@ pub async fn transition(
             format!("a {} booking cannot be {}", from.as_str(), action.as_str()),
         ));
     };
+    let now = Utc::now();
+    let mut refund_deposit = false;
     if action == Action::Cancel {
         let settings = crate::settings::store::get(db).await?;
         outside_window(caller, &booking, &settings)?;
+        // A paid deposit comes back when the booking is cancelled outside the window;
+        // inside it (only staff and admins can cancel there) the salon keeps it.
+        let window = Duration::hours(settings.cancellation_window_hours.into());
+        refund_deposit = booking.deposit_cents.is_some() && now + window <= booking.start_at;
     }
-    let now = Utc::now();
     let write = async {
         let _writer = crate::db::sqlite_writer(db).await;
         let txn = db.begin().await?;
-        // Only from the status we read: of two racing changes, one applies, the other is a 409.
-        let changed = bookings::Entity::update_many()
-            .col_expr(bookings::Column::Status, sea_orm::sea_query::Expr::value(to.as_str()))
-            .col_expr(bookings::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
-            .filter(bookings::Column::Id.eq(booking.id))
-            .filter(bookings::Column::Status.eq(from.as_str()))
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        if changed == 1 {
-            if !to.is_active() {
-                store::set_blocks_active(&txn, booking.id, false).await?;
-            }
-            if !to.is_active() && outbox.booking_messages {
-                jobs_store::drop_pending(&txn, messages::REMINDER, booking.id).await?;
-                if to == BookingStatus::Cancelled {
-                    let job = messages::on_cancelled(&booking, reason.as_deref(), outbox.max_attempts);
-                    jobs_store::enqueue(&txn, &[job]).await?;
-                }
-            }
-            let e = event(
-                booking.id,
-                caller.id,
-                to.as_str(),
-                Some(json!({"status": from})),
-                Some(json!({"status": to})),
-                reason,
-            );
-            store::insert_event(&txn, e).await?;
-            // What the service used leaves the stock in the same transaction: never refused,
-            // a shortfall is an alert.
-            if to == BookingStatus::Completed {
-                crate::inventory::service::use_for_booking(
-                    &txn,
-                    &booking,
-                    caller.id,
-                    outbox.max_attempts,
-                    now,
-                )
-                .await?;
-            }
-        }
-        txn.commit().await.map(|()| changed == 1)
+        let change = StatusChange { from, to, actor: caller.id, reason, refund_deposit };
+        let changed = apply_status(&txn, outbox, &booking, change, now).await?;
+        txn.commit().await.map(|()| changed)
     };
     match write.await {
-        Ok(true) => Ok(bookings::Model { status: to.as_str().into(), updated_at: now, ..booking }.into()),
+        Ok(true) => {
+            let hold_until = if from == BookingStatus::Pending { None } else { booking.hold_until };
+            Ok(bookings::Model { status: to.as_str().into(), updated_at: now, hold_until, ..booking }.into())
+        }
         Ok(false) => {
             Err(ApiError::conflict("invalid-transition", "the booking changed meanwhile; reload it"))
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A status change to write.
+pub struct StatusChange {
+    pub from: BookingStatus,
+    pub to: BookingStatus,
+    /// Who made it (for changes the system makes on a client's behalf, the client).
+    pub actor: Uuid,
+    pub reason: Option<String>,
+    /// Whether a paid deposit is refunded (a cancellation outside the window).
+    pub refund_deposit: bool,
+}
+
+/// Writes a status change inside `txn`, only from the status `change.from` (of two racing
+/// changes, one applies): the booking, its blocks, its messages, its history event, what a
+/// completed service used, and a deposit refund job. Returns whether it applied.
+///
+/// # Errors
+/// Database failures.
+pub async fn apply_status<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    outbox: &JobsConfig,
+    booking: &bookings::Model,
+    change: StatusChange,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let StatusChange { from, to, actor, reason, refund_deposit } = change;
+    let mut update = bookings::Entity::update_many()
+        .col_expr(bookings::Column::Status, sea_orm::sea_query::Expr::value(to.as_str()))
+        .col_expr(bookings::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now));
+    if from == BookingStatus::Pending {
+        // Whatever ends the wait for a deposit ends its hold.
+        update = update
+            .col_expr(bookings::Column::HoldUntil, sea_orm::sea_query::Expr::value(None::<DateTime<Utc>>));
+    }
+    let changed = update
+        .filter(bookings::Column::Id.eq(booking.id))
+        .filter(bookings::Column::Status.eq(from.as_str()))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Ok(false);
+    }
+    if !to.is_active() {
+        store::set_blocks_active(txn, booking.id, false).await?;
+    }
+    if !to.is_active() && outbox.booking_messages {
+        jobs_store::drop_pending(txn, messages::REMINDER, booking.id).await?;
+        if to == BookingStatus::Cancelled {
+            let job = messages::on_cancelled(booking, reason.as_deref(), outbox.max_attempts);
+            jobs_store::enqueue(txn, &[job]).await?;
+        }
+    }
+    if to == BookingStatus::Cancelled && refund_deposit {
+        jobs_store::enqueue(
+            txn,
+            &[crate::payments::service::deposit_refund_job(booking.id, now, outbox.max_attempts)],
+        )
+        .await?;
+    }
+    let e = event(
+        booking.id,
+        actor,
+        to.as_str(),
+        Some(json!({"status": from})),
+        Some(json!({"status": to})),
+        reason,
+    );
+    store::insert_event(txn, e).await?;
+    // What the service used leaves the stock in the same transaction: never refused, a
+    // shortfall is an alert.
+    if to == BookingStatus::Completed {
+        crate::inventory::service::use_for_booking(txn, booking, actor, outbox.max_attempts, now).await?;
+    }
+    Ok(true)
 }
 
 /// # Errors

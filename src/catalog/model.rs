@@ -98,6 +98,11 @@ pub struct ServiceView {
     /// In the smallest unit of the salon's currency.
     #[schema(example = 3500)]
     pub price_cents: i64,
+    /// A booking of this service is `pending` until this deposit is paid (capped at the
+    /// booked price).
+    pub deposit_cents: Option<i64>,
+    /// Or this percentage of the booked price, rounded half away from zero.
+    pub deposit_percent: Option<i32>,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -113,6 +118,8 @@ impl From<services::Model> for ServiceView {
             duration_minutes: s.duration_minutes,
             buffer_minutes: s.buffer_minutes,
             price_cents: s.price_cents,
+            deposit_cents: s.deposit_cents,
+            deposit_percent: s.deposit_percent,
             is_active: s.is_active,
             created_at: s.created_at,
             updated_at: s.updated_at,
@@ -143,6 +150,14 @@ pub struct CreateServiceRequest {
     #[garde(range(min = 0, max = MAX_PRICE_CENTS))]
     #[schema(minimum = 0, maximum = 100000000, example = 3500)]
     pub price_cents: i64,
+    /// A fixed deposit, 1 to 100,000,000 (at most one of `deposit_cents`, `deposit_percent`).
+    #[garde(inner(range(min = 1, max = MAX_PRICE_CENTS)))]
+    #[schema(minimum = 1, maximum = 100000000)]
+    pub deposit_cents: Option<i64>,
+    /// A deposit of 1 to 100 % of the booked price.
+    #[garde(inner(range(min = 1, max = 100)))]
+    #[schema(minimum = 1, maximum = 100)]
+    pub deposit_percent: Option<i32>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -170,6 +185,16 @@ pub struct UpdateServiceRequest {
     #[garde(inner(range(min = 0, max = MAX_PRICE_CENTS)))]
     #[schema(minimum = 0, maximum = 100000000)]
     pub price_cents: Option<i64>,
+    /// Setting a fixed deposit clears `deposit_percent`; `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[garde(inner(inner(range(min = 1, max = MAX_PRICE_CENTS))))]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100000000)]
+    pub deposit_cents: Option<Option<i64>>,
+    /// Setting a percentage clears `deposit_cents`; `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[garde(inner(inner(range(min = 1, max = 100))))]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 100)]
+    pub deposit_percent: Option<Option<i32>>,
     #[garde(skip)]
     pub is_active: Option<bool>,
 }

@@ -147,6 +147,22 @@ async fn ensure_category(db: &DatabaseConnection, id: Option<Uuid>) -> ApiResult
     Ok(())
 }
 
+fn one_deposit_rule() -> ApiError {
+    ApiError::field("deposit_percent", "set deposit_cents or deposit_percent, not both")
+}
+
+/// The deposit a booking of `service` at `price_cents` requires: the fixed amount (at most
+/// the price) or the percentage of the price, rounded half away from zero; `None` when that
+/// is nothing.
+pub fn deposit_for(service: &services::Model, price_cents: i64) -> Option<i64> {
+    let amount = match (service.deposit_cents, service.deposit_percent) {
+        (Some(fixed), _) => fixed.min(price_cents),
+        (None, Some(percent)) => (price_cents * i64::from(percent) + 50) / 100,
+        (None, None) => 0,
+    };
+    (amount > 0).then_some(amount)
+}
+
 /// # Errors
 /// 422 on `category_id` when the category does not exist.
 pub async fn create_service(
@@ -154,6 +170,9 @@ pub async fn create_service(
     req: CreateServiceRequest,
 ) -> ApiResult<services::Model> {
     ensure_category(db, req.category_id).await?;
+    if req.deposit_cents.is_some() && req.deposit_percent.is_some() {
+        return Err(one_deposit_rule());
+    }
     let now = Utc::now();
     let row = services::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -163,6 +182,8 @@ pub async fn create_service(
         duration_minutes: Set(req.duration_minutes),
         buffer_minutes: Set(req.buffer_minutes.unwrap_or(0)),
         price_cents: Set(req.price_cents),
+        deposit_cents: Set(req.deposit_cents),
+        deposit_percent: Set(req.deposit_percent),
         is_active: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
@@ -197,6 +218,23 @@ pub async fn update_service(
     }
     if let Some(v) = req.price_cents {
         row.price_cents = Set(v);
+    }
+    match (req.deposit_cents, req.deposit_percent) {
+        (Some(Some(_)), Some(Some(_))) => return Err(one_deposit_rule()),
+        (cents, percent) => {
+            if let Some(v) = cents {
+                row.deposit_cents = Set(v);
+                if v.is_some() {
+                    row.deposit_percent = Set(None);
+                }
+            }
+            if let Some(v) = percent {
+                row.deposit_percent = Set(v);
+                if v.is_some() {
+                    row.deposit_cents = Set(None);
+                }
+            }
+        }
     }
     if let Some(v) = req.is_active {
         row.is_active = Set(v);

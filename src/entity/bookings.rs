@@ -17,6 +17,10 @@ pub struct Model {
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The deposit this booking requires (fixed when it was made); `None`: no deposit.
+    pub deposit_cents: Option<i64>,
+    /// Until when an unpaid deposit holds the slot.
+    pub hold_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

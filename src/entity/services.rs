@@ -12,6 +12,9 @@ pub struct Model {
     pub buffer_minutes: i32,
     pub price_cents: i64,
     pub is_active: bool,
+    /// A fixed deposit; or `deposit_percent` of the booked price. At most one is set.
+    pub deposit_cents: Option<i64>,
+    pub deposit_percent: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

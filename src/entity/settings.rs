@@ -16,6 +16,7 @@ pub struct Model {
     pub reminder_hours_before: i32,
     pub tax_rate_bp: i32,
     pub prices_include_tax: bool,
+    pub deposit_hold_minutes: i32,
     pub updated_at: DateTimeUtc,
 }
 

@@ -37,6 +37,9 @@ pub struct SettingsView {
     /// Whether prices already include tax (the tax is then the part of the price it makes up)
     /// or tax is added on top.
     pub prices_include_tax: bool,
+    /// How long an unpaid deposit holds a booking's slot before the booking is cancelled
+    /// (`deposit-expired`).
+    pub deposit_hold_minutes: i32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -54,6 +57,7 @@ impl From<settings::Model> for SettingsView {
             reminder_hours_before: s.reminder_hours_before,
             tax_rate_bp: s.tax_rate_bp,
             prices_include_tax: s.prices_include_tax,
+            deposit_hold_minutes: s.deposit_hold_minutes,
             updated_at: s.updated_at,
         }
     }
@@ -102,6 +106,10 @@ pub struct UpdateSettingsRequest {
     pub tax_rate_bp: Option<i32>,
     #[garde(skip)]
     pub prices_include_tax: Option<bool>,
+    /// 1 to 10080 (a week); default 30.
+    #[garde(inner(range(min = 1, max = 10_080)))]
+    #[schema(minimum = 1, maximum = 10080)]
+    pub deposit_hold_minutes: Option<i32>,
 }
 
 fn iana_timezone(value: &str, _: &()) -> garde::Result {

@@ -50,6 +50,9 @@ pub async fn update(db: &DatabaseConnection, req: UpdateSettingsRequest) -> ApiR
     if let Some(v) = req.tax_rate_bp {
         row.tax_rate_bp = Set(v);
     }
+    if let Some(v) = req.deposit_hold_minutes {
+        row.deposit_hold_minutes = Set(v);
+    }
     if let Some(v) = req.prices_include_tax {
         row.prices_include_tax = Set(v);
     }

@@ -12,6 +12,7 @@ mod input;
 mod inventory;
 mod jobs;
 mod operations;
+mod payments;
 mod queries;
 mod races;
 mod roles;

@@ -142,6 +142,37 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
         .await
         .body);
     let recipe = json!({"items": [{"product_id": product, "quantity": 1}]});
+    // Payments: a service with a deposit; one booking whose deposit is due, one paid at the desk.
+    let with_deposit = id(&app.create_service(admin, &format!("Deposit service {n}"), 30, 2000).await);
+    app.assign(admin, &staff, &with_deposit).await;
+    app.patch(&format!("/api/v1/services/{with_deposit}"))
+        .token(admin)
+        .json(json!({"deposit_cents": 500}))
+        .send()
+        .await;
+    let deposit_booking = |at: String| {
+        let body =
+            json!({"service_id": with_deposit, "staff_id": staff, "client_id": target, "start_at": at});
+        async move {
+            let res = app.post("/api/v1/bookings").token(admin).json(body).send().await;
+            assert_eq!(res.status.as_u16(), 201, "{}", res.text);
+            id(&res.body)
+        }
+    };
+    // A day of their own, past the other bookings' days.
+    let deposit_day = day + chrono::Duration::days(20);
+    let due = deposit_booking(format!("{deposit_day}T10:00:00Z")).await;
+    let paid_booking = deposit_booking(format!("{deposit_day}T11:00:00Z")).await;
+    let paid = app
+        .post("/api/v2/payments/deposit")
+        .token(admin)
+        .json(json!({"booking_id": paid_booking, "method": "cash"}))
+        .send()
+        .await
+        .body["payment_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     vec![
         at(
             Method::POST,
@@ -445,6 +476,37 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
             Some(json!({"lines": [{"sku": sku, "quantity": 1}]})),
             [401, 403, 200, 200],
         ),
+        // Desk deposits are recorded by staff; a client pays online (not configured here).
+        at(
+            Method::POST,
+            "/api/v2/payments/deposit",
+            Some(json!({"booking_id": due, "method": "cash"})),
+            [401, 403, 201, 201],
+        ),
+        at(Method::GET, "/api/v2/payments", None, [401, 200, 200, 200]),
+        // `target`'s payment: another client gets a 404.
+        case(
+            Method::GET,
+            "/api/v2/payments/{id}",
+            format!("/api/v2/payments/{paid}"),
+            None,
+            [401, 404, 200, 200],
+        ),
+        case(
+            Method::GET,
+            "/api/v2/payments/{id}/refunds",
+            format!("/api/v2/payments/{paid}/refunds"),
+            None,
+            [401, 404, 200, 200],
+        ),
+        at(
+            Method::POST,
+            "/api/v2/payments/refund",
+            Some(json!({"payment_id": paid, "amount_cents": 1, "reason": "matrix"})),
+            [401, 403, 201, 201],
+        ),
+        // The signature is the authentication; without a configured secret it is off.
+        at(Method::POST, "/api/v2/payments/webhooks/stripe", Some(json!({})), [404; 4]),
         at(Method::GET, "/healthz", None, [200; 4]),
         at(Method::GET, "/readyz", None, [200; 4]),
         at(Method::GET, "/metrics", None, [200; 4]),
