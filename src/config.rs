@@ -358,6 +358,11 @@ mod tests {
         .unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("abcdef-secret"), "{shown}");
+        let c = with(&[("STRIPE_SECRET_KEY", "sk_test_hunter2"), ("STRIPE_WEBHOOK_SECRET", "whsec_hunter3")])
+            .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("hunter3"), "{shown}");
+        assert!(shown.contains("https://api.stripe.com"), "{shown}");
     }
 
     #[test]

@@ -134,6 +134,18 @@ fn metadata(params: &BTreeMap<String, String>) -> Value {
     Value::Object(map)
 }
 
+/// The key from `Bearer <key>`, or from Basic auth with the key as the user (`curl -u sk_...:`),
+/// both of which Stripe accepts.
+fn api_key(header: &str) -> Option<String> {
+    use base64::Engine as _;
+    if let Some(key) = header.strip_prefix("Bearer ") {
+        return Some(key.to_owned());
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(header.strip_prefix("Basic ")?).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    Some(text.split(':').next()?.to_owned())
+}
+
 /// Authentication, the request log, and idempotency around each handler.
 fn handle(
     fake: &FakeStripe,
@@ -149,7 +161,7 @@ fn handle(
     let authorized = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(api_key)
         .is_some_and(|k| k.starts_with("sk_"));
     if !authorized {
         let (status, body) =
