@@ -16,6 +16,7 @@ pub mod extract;
 pub mod health;
 pub mod idempotency;
 pub mod inventory;
+pub mod invoices;
 pub mod jobs;
 pub mod model;
 pub mod notify;
@@ -65,6 +66,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(inventory::router())
         .merge(sales::router())
         .merge(payments::router())
+        .merge(invoices::router())
 }
 
 /// The OpenAPI document of [`api`], as served at `/openapi.json`.

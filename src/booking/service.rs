@@ -754,6 +754,8 @@ pub async fn apply_status<C: sea_orm::ConnectionTrait>(
     // shortfall is an alert.
     if to == BookingStatus::Completed {
         crate::inventory::service::use_for_booking(txn, booking, actor, outbox.max_attempts, now).await?;
+        // Its invoice, numbered in this transaction.
+        crate::invoices::service::for_booking(txn, booking, now).await?;
     }
     Ok(true)
 }

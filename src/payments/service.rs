@@ -254,6 +254,45 @@ fn new_payment(
     }
 }
 
+/// A payment taken at the desk against an invoice (a retail sale's), captured at once, in `txn`.
+///
+/// # Errors
+/// Database failures.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_desk_payment<C: ConnectionTrait>(
+    txn: &C,
+    invoice_id: Uuid,
+    client_id: Option<Uuid>,
+    method: PaymentMethod,
+    amount: i64,
+    currency: &str,
+    actor: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let row = payments::Model {
+        id: Uuid::now_v7(),
+        kind: PaymentKind::Invoice.as_str().into(),
+        booking_id: None,
+        invoice_id: Some(invoice_id),
+        client_id,
+        method: method.as_str().into(),
+        status: "succeeded".into(),
+        amount_cents: amount,
+        currency: currency.to_owned(),
+        captured_cents: amount,
+        refunded_cents: 0,
+        gateway_ref: None,
+        client_secret: None,
+        failure_code: None,
+        failure_message: None,
+        created_by: Some(actor),
+        created_at: now,
+        updated_at: now,
+        captured_at: Some(now),
+    };
+    payments::Entity::insert(payments::ActiveModel::from(row)).exec_without_returning(txn).await.map(|_| ())
+}
+
 fn is_unique(e: &DbErr) -> bool {
     let text = e.to_string();
     text.contains("payments_one_deposit") || text.contains("UNIQUE constraint failed: payments.booking_id")

@@ -176,6 +176,8 @@ pub struct SaleView {
     /// Given back for returns.
     pub refunded_cents: i64,
     pub returns: Vec<ReturnView>,
+    /// The sale's invoice (`GET /api/v2/invoices/{id}`).
+    pub invoice_id: Option<Uuid>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
 }
@@ -201,6 +203,7 @@ impl SaleView {
             payment_method: s.payment_method,
             refunded_cents: s.refunded_cents,
             returns,
+            invoice_id: None,
             created_by: s.created_by,
             created_at: s.created_at,
         }

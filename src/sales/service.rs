@@ -193,12 +193,16 @@ pub async fn create(
         created_by: caller.id,
         created_at: now,
     };
-    let view = SaleView::new(
-        sale.clone(),
-        salon.currency.clone(),
-        lines.iter().map(|l| SaleLineView::from(l.row.clone())).collect(),
-        Vec::new(),
-    );
+    let invoice_id = Uuid::now_v7();
+    let view = SaleView {
+        invoice_id: Some(invoice_id),
+        ..SaleView::new(
+            sale.clone(),
+            salon.currency.clone(),
+            lines.iter().map(|l| SaleLineView::from(l.row.clone())).collect(),
+            Vec::new(),
+        )
+    };
     // Rows are locked in one order (by product), so two sales never wait on each other.
     lines.sort_by_key(|l| (l.row.product_id, l.index));
 
@@ -213,6 +217,24 @@ pub async fn create(
         sales::Entity::insert(sales::ActiveModel::from(sale.clone())).exec_without_returning(&txn).await?;
         let rows = lines.iter().map(|l| sale_lines::ActiveModel::from(l.row.clone()));
         sale_lines::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+        // Its invoice, numbered in this transaction, and what was paid at the desk.
+        let rows: Vec<sale_lines::Model> = lines.iter().map(|l| l.row.clone()).collect();
+        crate::invoices::service::for_sale(&txn, invoice_id, &sale, &rows, &salon).await?;
+        if paid > 0
+            && let Some(method) = &req.payment
+        {
+            crate::payments::service::record_desk_payment(
+                &txn,
+                invoice_id,
+                sale.client_id,
+                method.method,
+                paid,
+                &salon.currency,
+                caller.id,
+                now,
+            )
+            .await?;
+        }
         Ok::<_, DbErr>(())
     }
     .await;
@@ -338,6 +360,13 @@ async fn views<C: ConnectionTrait>(db: &C, rows: Vec<sales::Model>) -> ApiResult
             .await?
     };
     let sku_of: HashMap<Uuid, String> = lines.iter().map(|l| (l.id, l.sku.clone())).collect();
+    let invoice_of: HashMap<Uuid, Uuid> = crate::entity::invoices::Entity::find()
+        .filter(crate::entity::invoices::Column::SaleId.is_in(rows.iter().map(|s| s.id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|i| Some((i.sale_id?, i.id)))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|s| {
@@ -360,7 +389,8 @@ async fn views<C: ConnectionTrait>(db: &C, rows: Vec<sales::Model>) -> ApiResult
                     ReturnView::new(r.clone(), lines)
                 })
                 .collect();
-            SaleView::new(s, currency.clone(), own_lines, own_returns)
+            let invoice_id = invoice_of.get(&s.id).copied();
+            SaleView { invoice_id, ..SaleView::new(s, currency.clone(), own_lines, own_returns) }
         })
         .collect())
 }

@@ -10,6 +10,7 @@ mod cli;
 mod crash;
 mod input;
 mod inventory;
+mod invoices;
 mod jobs;
 mod operations;
 mod payments;

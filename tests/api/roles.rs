@@ -134,13 +134,14 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
     let alerts = app.get("/api/v2/inventory/alerts?limit=200").token(admin).send().await.body;
     let alert =
         alerts["items"].as_array().unwrap().iter().find(|a| a["sku"] == alerting.as_str()).map(id).unwrap();
-    let sale = id(&app
+    let sold = app
         .post("/api/v2/sales/retail")
         .token(admin)
         .json(json!({"client_id": target, "lines": [{"sku": sku, "quantity": 1}]}))
         .send()
         .await
-        .body);
+        .body;
+    let (sale, invoice) = (id(&sold), sold["invoice_id"].as_str().unwrap().to_owned());
     let recipe = json!({"items": [{"product_id": product, "quantity": 1}]});
     // Payments: a service with a deposit; one booking whose deposit is due, one paid at the desk.
     let with_deposit = id(&app.create_service(admin, &format!("Deposit service {n}"), 30, 2000).await);
@@ -507,6 +508,15 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
         ),
         // The signature is the authentication; without a configured secret it is off.
         at(Method::POST, "/api/v2/payments/webhooks/stripe", Some(json!({})), [404; 4]),
+        at(Method::GET, "/api/v2/invoices", None, [401, 200, 200, 200]),
+        // `target`'s invoice (of the sale): another client gets a 404.
+        case(
+            Method::GET,
+            "/api/v2/invoices/{id}",
+            format!("/api/v2/invoices/{invoice}"),
+            None,
+            [401, 404, 200, 200],
+        ),
         at(Method::GET, "/healthz", None, [200; 4]),
         at(Method::GET, "/readyz", None, [200; 4]),
         at(Method::GET, "/metrics", None, [200; 4]),
