@@ -196,6 +196,7 @@ pub async fn deposit(
                 Err(e) => return Err(gateway_error(&e)),
             }
         }
+        let _writer = crate::db::sqlite_writer(db).await;
         set_status(db, p.id, &["pending", "failed"], PaymentStatus::Cancelled).await?;
     }
     let mut row = new_payment(PaymentKind::Deposit, &booking, method, amount, &currency, caller.id, now);

@@ -156,7 +156,7 @@ pub async fn create(
     if req.payment.as_ref().is_some_and(|p| p.method == PaymentMethod::Stripe) {
         return Err(ApiError::field(
             "payment.method",
-            "stripe payments are not configured on this server; use cash or card_terminal",
+            "paying a retail sale online is not offered yet; use cash or card_terminal",
         ));
     }
     let mut keys: Vec<String> = req.lines.iter().map(|l| l.sku.to_lowercase()).collect();
