@@ -317,3 +317,52 @@ pub async fn delete_assignment(db: &DatabaseConnection, id: Uuid) -> ApiResult<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(deposit_cents: Option<i64>, deposit_percent: Option<i32>) -> services::Model {
+        let now = Utc::now();
+        services::Model {
+            id: Uuid::nil(),
+            category_id: None,
+            name: "Colour".into(),
+            description: None,
+            duration_minutes: 60,
+            buffer_minutes: 0,
+            price_cents: 0,
+            is_active: true,
+            deposit_cents,
+            deposit_percent,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_percent_deposit_rounds_half_away_from_zero_in_minor_units() {
+        let third = service(None, Some(33));
+        // A third of awkward prices: 33 % of 100 = 33; of 1 = 0.33 -> nothing due; of 2 = 0.66 -> 1.
+        assert_eq!(deposit_for(&third, 100), Some(33));
+        assert_eq!(deposit_for(&third, 1), None);
+        assert_eq!(deposit_for(&third, 2), Some(1));
+        // Exactly half rounds up: 50 % of 3 = 1.5 -> 2; of 1 = 0.5 -> 1.
+        let half = service(None, Some(50));
+        assert_eq!(deposit_for(&half, 3), Some(2));
+        assert_eq!(deposit_for(&half, 1), Some(1));
+        // A zero-decimal currency (JPY) is the same arithmetic: amounts are whole yen, and
+        // Stripe takes them as they are. 25 % of 4,999 yen = 1,249.75 -> 1,250.
+        assert_eq!(deposit_for(&service(None, Some(25)), 4999), Some(1250));
+        assert_eq!(deposit_for(&service(None, Some(100)), 4999), Some(4999));
+    }
+
+    #[test]
+    fn a_fixed_deposit_is_at_most_the_price_and_a_free_service_needs_none() {
+        let fixed = service(Some(2000), None);
+        assert_eq!(deposit_for(&fixed, 5000), Some(2000));
+        assert_eq!(deposit_for(&fixed, 1500), Some(1500));
+        assert_eq!(deposit_for(&fixed, 0), None);
+        assert_eq!(deposit_for(&service(None, None), 5000), None);
+    }
+}

@@ -568,6 +568,11 @@ mod tests {
         // 0.5 rounds up: 5 % of 10 cents = 0.5 -> 1.
         assert_eq!(tax_line(10, 500, false), (1, 11));
         assert_eq!(tax_line(0, 2300, true), (0, 0));
+        // A third: 33.33 % included in 1.00 = 100 * 3333 / 13333 = 24.998 -> 25; on top, 33.33.
+        assert_eq!(tax_line(100, 3333, true), (25, 100));
+        assert_eq!(tax_line(100, 3333, false), (33, 133));
+        // Whole yen (a zero-decimal currency): 10 % included in 1,099 yen = 99.9 -> 100.
+        assert_eq!(tax_line(1099, 1000, true), (100, 1099));
         assert_eq!(tax_line(999, 0, false), (0, 999));
     }
 
