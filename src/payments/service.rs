@@ -556,24 +556,30 @@ async fn finish_refund(state: &AppState, p: &payments::Model, row: refunds::Mode
     };
     match client.refund(row.id, intent, row.amount_cents).await {
         Ok((gateway_id, status)) => {
-            let status = if status == "failed" || status == "canceled" { "failed" } else { "succeeded" };
-            if status == "failed" {
+            if status == "failed" || status == "canceled" {
                 release_refund(db, &row, "the gateway reported the refund failed").await?;
                 return Err(ApiError::Gateway {
                     detail: "the payment gateway could not refund; nothing was refunded".into(),
                 });
             }
+            // Stripe's `pending` (some methods settle later) counts as done: `charge.refunded`
+            // or a failure event would follow.
+            let now = Utc::now();
             let _writer = crate::db::sqlite_writer(db).await;
             refunds::Entity::update_many()
-                .col_expr(refunds::Column::Status, Expr::value(status))
+                .col_expr(refunds::Column::Status, Expr::value("succeeded"))
                 .col_expr(refunds::Column::GatewayRef, Expr::value(gateway_id.clone()))
-                .col_expr(refunds::Column::UpdatedAt, Expr::value(Utc::now()))
+                .col_expr(refunds::Column::UpdatedAt, Expr::value(now))
                 .filter(refunds::Column::Id.eq(row.id))
                 .exec(db)
                 .await?;
             drop(_writer);
-            let row =
-                refunds::Entity::find_by_id(row.id).one(db).await?.ok_or(ApiError::NotFound("refund"))?;
+            let row = refunds::Model {
+                status: "succeeded".into(),
+                gateway_ref: Some(gateway_id),
+                updated_at: now,
+                ..row
+            };
             Ok(row.into())
         }
         Err(e) => {
@@ -647,18 +653,18 @@ pub async fn expire_hold(state: &AppState, job: &crate::jobs::store::Claimed) ->
         }
         if let Some(intent_id) = p.gateway_ref.as_deref() {
             let client = state.stripe.as_deref().ok_or_else(|| retry("stripe is not configured"))?;
-            let cancelled = client.cancel_intent(intent_id, p.id).await;
-            if let Err(GatewayError::Rejected { .. }) | Ok(_) = cancelled {
-                let intent = client.retrieve_intent(intent_id).await.map_err(retry)?;
-                if intent.status == "succeeded" {
-                    capture(state, p, intent.amount_received, None).await.map_err(retry)?;
-                    return Ok(());
-                }
-                if intent.status != "canceled" {
-                    return Err(retry(format!("payment intent is {}", intent.status)));
-                }
-            } else if let Err(e) = cancelled {
-                return Err(retry(e));
+            // Cancelled, or refused because its state changed: either way, ask what it is now.
+            match client.cancel_intent(intent_id, p.id).await {
+                Ok(_) | Err(GatewayError::Rejected { .. }) => {}
+                Err(e) => return Err(retry(e)),
+            }
+            let intent = client.retrieve_intent(intent_id).await.map_err(retry)?;
+            if intent.status == "succeeded" {
+                capture(state, p, intent.amount_received, None).await.map_err(retry)?;
+                return Ok(());
+            }
+            if intent.status != "canceled" {
+                return Err(retry(format!("payment intent is {}", intent.status)));
             }
         }
     }
@@ -710,11 +716,7 @@ pub async fn refund_deposit(state: &AppState, job: &crate::jobs::store::Claimed)
         }
         None => return Ok(()),
     };
-    match finish_refund(state, &p, row).await {
-        Ok(_) => Ok(()),
-        Err(e @ (ApiError::Gateway { .. } | ApiError::PaymentDeclined { .. })) => Err(retry(e)),
-        Err(e) => Err(retry(e)),
-    }
+    finish_refund(state, &p, row).await.map(|_| ()).map_err(retry)
 }
 
 /// Applies one verified Stripe event, once: its id is recorded in the same transaction as
