@@ -755,7 +755,7 @@ pub async fn apply_status<C: sea_orm::ConnectionTrait>(
     if to == BookingStatus::Completed {
         crate::inventory::service::use_for_booking(txn, booking, actor, outbox.max_attempts, now).await?;
         // Its invoice, numbered in this transaction.
-        crate::invoices::service::for_booking(txn, booking, now).await?;
+        crate::invoices::service::for_booking(txn, booking, now, outbox.max_attempts).await?;
     }
     Ok(true)
 }

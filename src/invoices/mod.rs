@@ -3,6 +3,7 @@
 
 mod http;
 pub mod model;
+pub mod receipt;
 pub mod service;
 
 use utoipa_axum::{router::OpenApiRouter, routes};

@@ -110,3 +110,8 @@ pub struct InvoiceListQuery {
     #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<u64>,
 }
+
+/// An invoice's receipt as a PDF (A4).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary, content_media_type = "application/pdf")]
+pub struct PdfDocument(pub Vec<u8>);

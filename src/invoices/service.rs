@@ -7,6 +7,8 @@
 //! Rounding: each line's tax is rounded half away from zero on its own (see
 //! `sales::service::tax_line`); the invoice's totals are the sums of its lines.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter,
@@ -15,11 +17,15 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::model::{InvoiceListQuery, InvoiceView};
+use super::receipt::Receipt;
 use crate::auth::{CurrentUser, Role};
-use crate::entity::{bookings, invoice_lines, invoices, sale_lines, sales, services, settings};
+use crate::entity::{bookings, invoice_lines, invoices, sale_lines, sales, services, settings, users};
 use crate::error::{ApiError, ApiResult};
-use crate::jobs::store::numbered;
+use crate::jobs::store::{NewJob, numbered};
 use crate::pagination::{Page, Window, fetch};
+
+/// The job that emails an invoice's receipt to its client.
+pub const RECEIPT_JOB: &str = "invoice.receipt";
 
 /// A line to invoice.
 pub struct DraftLine {
@@ -68,6 +74,7 @@ pub async fn issue<C: ConnectionTrait>(
     draft: Draft,
     salon: &settings::Model,
     now: DateTime<Utc>,
+    max_attempts: i32,
 ) -> Result<invoices::Model, DbErr> {
     let tz: chrono_tz::Tz = salon.timezone.parse().unwrap_or(chrono_tz::UTC);
     let year = now.with_timezone(&tz).year();
@@ -105,6 +112,18 @@ pub async fn issue<C: ConnectionTrait>(
         })
     });
     invoice_lines::Entity::insert_many(lines).exec_without_returning(txn).await?;
+    // The client's receipt, through the queue (a walk-in has nobody to send it to).
+    if row.client_id.is_some() {
+        let job = NewJob {
+            kind: RECEIPT_JOB,
+            payload: serde_json::json!({"invoice_id": row.id}),
+            dedupe_key: Some(format!("receipt:{}", row.id)),
+            ref_id: Some(row.id),
+            run_at: now,
+            max_attempts,
+        };
+        crate::jobs::store::enqueue(txn, &[job]).await?;
+    }
     Ok(row)
 }
 
@@ -117,6 +136,7 @@ pub async fn for_booking<C: ConnectionTrait>(
     txn: &C,
     booking: &bookings::Model,
     now: DateTime<Utc>,
+    max_attempts: i32,
 ) -> Result<invoices::Model, DbErr> {
     let salon = crate::settings::store::get(txn).await?;
     let name = services::Entity::find_by_id(booking.service_id)
@@ -142,7 +162,7 @@ pub async fn for_booking<C: ConnectionTrait>(
         client_id: Some(booking.client_id),
         lines: vec![line],
     };
-    issue(txn, draft, &salon, now).await
+    issue(txn, draft, &salon, now, max_attempts).await
 }
 
 /// The invoice of a retail sale, line for line.
@@ -155,6 +175,7 @@ pub async fn for_sale<C: ConnectionTrait>(
     sale: &sales::Model,
     lines: &[sale_lines::Model],
     salon: &settings::Model,
+    max_attempts: i32,
 ) -> Result<invoices::Model, DbErr> {
     let mut lines: Vec<&sale_lines::Model> = lines.iter().collect();
     lines.sort_by_key(|l| l.line_no);
@@ -177,7 +198,7 @@ pub async fn for_sale<C: ConnectionTrait>(
             })
             .collect(),
     };
-    issue(txn, draft, salon, sale.created_at).await
+    issue(txn, draft, salon, sale.created_at, max_attempts).await
 }
 
 fn visible(caller: &CurrentUser, query: Select<invoices::Entity>) -> Select<invoices::Entity> {
@@ -187,29 +208,105 @@ fn visible(caller: &CurrentUser, query: Select<invoices::Entity>) -> Select<invo
     }
 }
 
-/// What was paid against an invoice: its payments and its booking's deposit, captured minus
-/// refunded.
-async fn paid<C: ConnectionTrait>(db: &C, i: &invoices::Model) -> Result<i64, DbErr> {
+/// What was paid against each of `rows`: its payments and its booking's deposit, captured
+/// minus refunded; one query for the lot.
+async fn paid<C: ConnectionTrait>(db: &C, rows: &[invoices::Model]) -> Result<HashMap<Uuid, i64>, DbErr> {
     #[derive(FromQueryResult)]
     struct Paid {
+        id: Uuid,
         paid: Option<i64>,
     }
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
     let backend = db.get_database_backend();
-    let sql = "SELECT CAST(SUM(captured_cents - refunded_cents) AS BIGINT) AS paid FROM payments \
-               WHERE status = 'succeeded' AND (invoice_id = $1 OR (kind = 'deposit' AND booking_id = $2))";
-    let booking = i.booking_id.unwrap_or_else(Uuid::nil);
-    let stmt = Statement::from_sql_and_values(backend, numbered(backend, sql), [i.id.into(), booking.into()]);
-    Ok(Paid::find_by_statement(stmt).one(db).await?.and_then(|p| p.paid).unwrap_or(0))
+    let marks: Vec<String> = (1..=rows.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT i.id AS id, CAST(SUM(p.captured_cents - p.refunded_cents) AS BIGINT) AS paid \
+         FROM invoices i JOIN payments p ON p.status = 'succeeded' \
+         AND (p.invoice_id = i.id OR (p.kind = 'deposit' AND p.booking_id = i.booking_id)) \
+         WHERE i.id IN ({}) GROUP BY i.id",
+        marks.join(", ")
+    );
+    let values = rows.iter().map(|i| i.id.into());
+    let stmt = Statement::from_sql_and_values(backend, numbered(backend, &sql), values);
+    let found = Paid::find_by_statement(stmt).all(db).await?;
+    Ok(found.into_iter().map(|p| (p.id, p.paid.unwrap_or(0))).collect())
 }
 
-async fn view<C: ConnectionTrait>(db: &C, i: invoices::Model) -> Result<InvoiceView, DbErr> {
-    let lines = invoice_lines::Entity::find()
-        .filter(invoice_lines::Column::InvoiceId.eq(i.id))
+/// What is still due on `invoice`: its total less what was paid (negative when overpaid).
+///
+/// # Errors
+/// Database failures.
+pub async fn balance<C: ConnectionTrait>(db: &C, invoice: &invoices::Model) -> Result<i64, DbErr> {
+    let paid = paid(db, std::slice::from_ref(invoice)).await?;
+    Ok(invoice.total_cents - paid.get(&invoice.id).copied().unwrap_or(0))
+}
+
+/// `rows` with their lines and what was paid, in two queries.
+async fn views<C: ConnectionTrait>(db: &C, rows: Vec<invoices::Model>) -> Result<Vec<InvoiceView>, DbErr> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut lines: HashMap<Uuid, Vec<invoice_lines::Model>> = HashMap::new();
+    for line in invoice_lines::Entity::find()
+        .filter(invoice_lines::Column::InvoiceId.is_in(rows.iter().map(|i| i.id)))
+        .order_by_asc(invoice_lines::Column::InvoiceId)
         .order_by_asc(invoice_lines::Column::LineNo)
         .all(db)
-        .await?;
-    let paid = paid(db, &i).await?;
-    Ok(InvoiceView::new(i, lines, paid))
+        .await?
+    {
+        lines.entry(line.invoice_id).or_default().push(line);
+    }
+    let paid = paid(db, &rows).await?;
+    Ok(rows
+        .into_iter()
+        .map(|i| {
+            let (lines, paid) =
+                (lines.remove(&i.id).unwrap_or_default(), paid.get(&i.id).copied().unwrap_or(0));
+            InvoiceView::new(i, lines, paid)
+        })
+        .collect())
+}
+
+async fn view<C: ConnectionTrait>(db: &C, row: invoices::Model) -> Result<InvoiceView, DbErr> {
+    let mut one = views(db, vec![row]).await?;
+    one.pop().ok_or_else(|| DbErr::Custom("no invoice view".into()))
+}
+
+/// An invoice as its receipt, with the client it is for (none for a walk-in sale); `None`
+/// when there is no such invoice.
+///
+/// # Errors
+/// Database failures.
+pub async fn receipt(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> Result<Option<(Receipt, Option<users::Model>)>, DbErr> {
+    let Some(row) = invoices::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    let view = view(db, row).await?;
+    Ok(Some(document(db, &view).await?))
+}
+
+async fn document(
+    db: &DatabaseConnection,
+    view: &InvoiceView,
+) -> Result<(Receipt, Option<users::Model>), DbErr> {
+    let salon = crate::settings::store::get(db).await?;
+    let client = match view.client_id {
+        Some(id) => users::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    Ok((Receipt::new(view, &salon, client.as_ref()), client))
+}
+
+/// One invoice as its receipt, for whoever may read the invoice.
+///
+/// # Errors
+/// `NotFound`, also for another client's invoice.
+pub async fn get_receipt(db: &DatabaseConnection, caller: &CurrentUser, id: Uuid) -> ApiResult<Receipt> {
+    let view = get(db, caller, id).await?;
+    Ok(document(db, &view).await?.0)
 }
 
 /// # Errors
@@ -244,9 +341,6 @@ pub async fn list(
         query = query.filter(invoices::Column::ClientId.eq(c));
     }
     let page = fetch(db, visible(caller, query), Window::new(q.limit, q.offset)).await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for row in page.items {
-        items.push(view(db, row).await?);
-    }
+    let items = views(db, page.items).await?;
     Ok(Page { items, total: page.total, limit: page.limit, offset: page.offset })
 }

@@ -138,6 +138,15 @@ pub async fn booking_message(state: &AppState, job: &Claimed) -> Result<(), JobE
     if job.kind == REMINDER && payload.start_at.is_some_and(|at| at != booking.start_at) {
         return Ok(());
     }
+    // A booking held for its deposit is told what to pay and by when.
+    let template = match (job.kind.as_str(), booking.hold_until) {
+        (CONFIRMATION, Some(_))
+            if booking.status == "pending" && booking.deposit_cents.is_some_and(|d| d > 0) =>
+        {
+            "deposit_request"
+        }
+        _ => template,
+    };
     let vars = variables(&salon, &booking, &client, &service, &stylist, &payload);
     let rendered = super::templates::render(template, vars)
         .map_err(|e| JobError::Permanent(format!("template {template}: {e:#}")))?;
@@ -149,6 +158,7 @@ pub async fn booking_message(state: &AppState, job: &Claimed) -> Result<(), JobE
         booking_id: Some(booking.id),
         template,
         rendered,
+        extras: Default::default(),
     };
     let mut outcomes = Vec::new();
     if client.notify_email {
@@ -244,6 +254,9 @@ fn variables(
         "pending": booking.status == "pending",
         "reason": payload.reason,
         "cancellation_window_hours": salon.cancellation_window_hours,
+        "hold_until_local": booking.hold_until.map(local),
+        "deposit": booking.deposit_cents.map(|d| crate::invoices::receipt::money(d, &salon.currency)),
+        "currency": salon.currency,
     })
 }
 
@@ -257,6 +270,8 @@ struct Message<'a> {
     booking_id: Option<Uuid>,
     template: &'a str,
     rendered: super::templates::Rendered,
+    /// Email only: an HTML alternative, an attachment.
+    extras: super::transport::EmailExtras,
 }
 
 struct Delivery<'a> {
@@ -268,7 +283,7 @@ struct Delivery<'a> {
 /// One channel of one job: recorded first (`queued`), skipped if already `sent`, then sent
 /// and recorded as `sent` or `failed`.
 async fn deliver(state: &AppState, m: &Message<'_>, d: &Delivery<'_>) -> Result<(), JobError> {
-    let Message { job, base, user_id, booking_id, template, rendered } = m;
+    let Message { job, base, user_id, booking_id, template, rendered, extras } = m;
     let (booking_id, template) = (*booking_id, *template);
     let db = &state.db;
     let key = format!("{base}:{}", d.channel);
@@ -314,7 +329,7 @@ async fn deliver(state: &AppState, m: &Message<'_>, d: &Delivery<'_>) -> Result<
         "email" => {
             state
                 .transports
-                .send_email(d.recipient, subject.as_deref().unwrap_or(""), &body, &message_id)
+                .send_email(d.recipient, subject.as_deref().unwrap_or(""), &body, &message_id, extras)
                 .await
         }
         _ => state.transports.send_sms(d.recipient, &body).await,
@@ -414,6 +429,7 @@ pub async fn low_stock_alert(state: &AppState, job: &Claimed) -> Result<(), JobE
             booking_id: None,
             template,
             rendered: rendered.clone(),
+            extras: Default::default(),
         };
         let d = Delivery {
             channel: "email",
@@ -428,4 +444,54 @@ pub async fn low_stock_alert(state: &AppState, job: &Claimed) -> Result<(), JobE
         Some(i) => Err(errors.swap_remove(i)),
         None => errors.pop().map_or(Ok(()), Err),
     }
+}
+
+/// Runs an `invoice.receipt` job: emails the invoice's client its receipt (the text, the
+/// printable page as the HTML alternative, the PDF attached), unless they opted out of email
+/// or are deactivated.
+///
+/// # Errors
+/// `Permanent` for a malformed payload or an invoice that is gone; `Retry` when the email
+/// could not be delivered.
+pub async fn invoice_receipt(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+    use super::transport::{EmailAttachment, EmailExtras};
+    #[derive(Deserialize)]
+    struct Payload {
+        invoice_id: Uuid,
+    }
+    let payload: Payload =
+        serde_json::from_str(&job.payload).map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
+    let db = &state.db;
+    let (receipt, client) = crate::invoices::service::receipt(db, payload.invoice_id)
+        .await?
+        .ok_or_else(|| JobError::Permanent("the invoice no longer exists".into()))?;
+    let Some(client) = client.filter(|c| c.is_active && c.notify_email) else { return Ok(()) };
+    let template = "invoice_receipt";
+    let rendered = super::templates::render(template, &receipt)
+        .map_err(|e| JobError::Permanent(format!("template {template}: {e:#}")))?;
+    let html = crate::invoices::receipt::html(&receipt)
+        .map_err(|e| JobError::Permanent(format!("receipt page: {e:#}")))?;
+    let extras = EmailExtras {
+        html: Some(html),
+        attachment: Some(EmailAttachment {
+            file_name: receipt.file_name(),
+            content_type: "application/pdf".into(),
+            bytes: crate::invoices::receipt::pdf(&receipt),
+        }),
+    };
+    let message = Message {
+        job,
+        base: job.dedupe_key.clone().unwrap_or_else(|| job.id.to_string()),
+        user_id: client.id,
+        booking_id: None,
+        template,
+        rendered,
+        extras,
+    };
+    let d = Delivery {
+        channel: "email",
+        transport: state.transports.email_transport(),
+        recipient: &client.email,
+    };
+    deliver(state, &message, &d).await
 }

@@ -7,12 +7,14 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// The messages there are templates for.
-pub const TEMPLATES: [(&str, &str); 5] = [
+pub const TEMPLATES: [(&str, &str); 7] = [
     ("booking_confirmation", include_str!("templates/booking_confirmation.j2")),
     ("booking_reminder", include_str!("templates/booking_reminder.j2")),
     ("booking_rescheduled", include_str!("templates/booking_rescheduled.j2")),
     ("booking_cancelled", include_str!("templates/booking_cancelled.j2")),
+    ("deposit_request", include_str!("templates/deposit_request.j2")),
     ("low_stock_alert", include_str!("templates/low_stock_alert.j2")),
+    ("invoice_receipt", include_str!("templates/invoice_receipt.j2")),
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -62,8 +64,11 @@ mod tests {
             "salon": "Studio", "client_name": "Ana", "service": "Cut", "staff": "Jane",
             "start_local": "Friday 4 December 2026, 15:00", "old_start_local": "Thursday 3 December 2026, 10:00",
             "timezone": "Europe/Lisbon", "pending": false, "reason": null, "cancellation_window_hours": 24,
+            "hold_until_local": "Thursday 3 December 2026, 15:30", "deposit": "10.00", "currency": "EUR",
         });
-        for (name, _) in TEMPLATES.iter().filter(|(name, _)| name.starts_with("booking_")) {
+        for (name, _) in
+            TEMPLATES.iter().filter(|(name, _)| name.starts_with("booking_") || *name == "deposit_request")
+        {
             let r = render(name, &vars).unwrap_or_else(|e| panic!("{name}: {e:#}"));
             assert!(r.subject.contains("Studio") || r.subject.contains("Cut"), "{name}: {r:?}");
             assert!(r.email.contains("Ana") && r.email.contains("15:00"), "{name}: {r:?}");
@@ -78,5 +83,31 @@ mod tests {
         let r = render("low_stock_alert", &vars).unwrap();
         assert!(r.subject.contains("Shampoo") && r.email.contains("SH-1") && r.email.contains("12"), "{r:?}");
         assert!(r.sms.contains('2') && !r.sms.contains('\n'), "{r:?}");
+    }
+
+    #[test]
+    fn the_deposit_request_says_how_much_and_by_when() {
+        let vars = serde_json::json!({
+            "salon": "Studio", "client_name": "Ana", "service": "Cut", "staff": "Jane",
+            "start_local": "Friday 4 December 2026, 15:00", "timezone": "Europe/Lisbon",
+            "cancellation_window_hours": 24, "hold_until_local": "Thursday 3 December 2026, 15:30",
+            "deposit": "10.00", "currency": "EUR",
+        });
+        let r = render("deposit_request", &vars).unwrap();
+        assert!(r.email.contains("10.00 EUR") && r.email.contains("15:30"), "{r:?}");
+        assert!(r.sms.contains("10.00") && !r.sms.contains('\n'), "{r:?}");
+    }
+
+    #[test]
+    fn the_receipt_email_lists_the_lines_and_the_balance() {
+        let vars = serde_json::json!({
+            "salon": "Studio", "client_name": "Ana", "title": "Invoice", "number": "2026-000007",
+            "issued_local": "3 December 2026, 14:05", "currency": "EUR", "total": "40.00",
+            "paid": "10.00", "balance": "30.00", "settled": false,
+            "lines": [{"quantity": 1, "description": "Cut", "total": "40.00"}],
+        });
+        let r = render("invoice_receipt", &vars).unwrap();
+        assert!(r.subject.contains("2026-000007") && r.email.contains("1 x Cut: 40.00"), "{r:?}");
+        assert!(r.email.contains("Balance due: 30.00 EUR") && !r.sms.contains('\n'), "{r:?}");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{Config, SmsConfig};
@@ -15,6 +15,20 @@ pub enum SendError {
     Transient(String),
     /// The message cannot be delivered as it is (a malformed address, a refused number).
     Permanent(String),
+}
+
+/// What an email may carry besides its plain text.
+#[derive(Debug, Default)]
+pub struct EmailExtras {
+    pub html: Option<String>,
+    pub attachment: Option<EmailAttachment>,
+}
+
+#[derive(Debug)]
+pub struct EmailAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 pub struct Transports {
@@ -58,28 +72,48 @@ impl Transports {
         if self.sms.is_some() { "sms-http" } else { "log" }
     }
 
-    /// Sends one email. `message_id` is stable across retries, so a receiver can tell a
-    /// repeated delivery (after a crash between sending and recording) from a new message.
+    /// Sends one email: `body` as plain text, with an HTML alternative and an attachment
+    /// when `extras` has them. `message_id` is stable across retries, so a receiver can tell
+    /// a repeated delivery (after a crash between sending and recording) from a new message.
     pub async fn send_email(
         &self,
         to: &str,
         subject: &str,
         body: &str,
         message_id: &str,
+        extras: &EmailExtras,
     ) -> Result<(), SendError> {
         let Some(smtp) = &self.smtp else {
-            tracing::info!(transport = "log", channel = "email", %to, %subject, %body, "message");
+            let attachment = extras.attachment.as_ref().map(|a| a.file_name.as_str());
+            tracing::info!(transport = "log", channel = "email", %to, %subject, %body, ?attachment, "message");
             return Ok(());
         };
         let to: Mailbox = to.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
-            .message_id(Some(message_id.to_owned()))
-            .header(ContentType::TEXT_PLAIN)
-            .body(body.to_owned())
-            .map_err(|e| SendError::Permanent(format!("message: {e}")))?;
+            .message_id(Some(message_id.to_owned()));
+        let message = match extras {
+            EmailExtras { html: None, attachment: None } => {
+                builder.header(ContentType::TEXT_PLAIN).body(body.to_owned())
+            }
+            EmailExtras { html, attachment } => {
+                let mut parts = match html {
+                    Some(html) => MultiPart::mixed()
+                        .multipart(MultiPart::alternative_plain_html(body.to_owned(), html.clone())),
+                    None => MultiPart::mixed().singlepart(SinglePart::plain(body.to_owned())),
+                };
+                if let Some(a) = attachment {
+                    let kind = ContentType::parse(&a.content_type)
+                        .map_err(|e| SendError::Permanent(format!("attachment type: {e}")))?;
+                    parts =
+                        parts.singlepart(Attachment::new(a.file_name.clone()).body(a.bytes.clone(), kind));
+                }
+                builder.multipart(parts)
+            }
+        }
+        .map_err(|e| SendError::Permanent(format!("message: {e}")))?;
         match smtp.send(message).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("SMTP: {e}"))),

@@ -35,7 +35,7 @@ pub async fn create_sale(
 ) -> ApiResult<impl IntoResponse> {
     let key = crate::extract::idempotency_key(&headers)?;
     let sold = service::create(&state.db, &caller, state.jobs.config.max_attempts, req, key).await?;
-    if sold.alerted {
+    if sold.wake {
         state.jobs.wake();
     }
     let replayed = if sold.created { "false" } else { "true" };

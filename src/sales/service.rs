@@ -121,8 +121,8 @@ fn price(
 pub struct Sold {
     /// `false` for a retry answered with the stored first response.
     pub created: bool,
-    /// Whether it opened a low-stock alert (its email job waits).
-    pub alerted: bool,
+    /// Whether it enqueued jobs (a client's receipt, a low-stock alert's email).
+    pub wake: bool,
     pub view: SaleView,
 }
 
@@ -146,7 +146,7 @@ pub async fn create(
     if let Some(key) = &key
         && let Some(view) = key.replay(db, caller.id).await?
     {
-        return Ok(Sold { created: false, alerted: false, view });
+        return Ok(Sold { created: false, wake: false, view });
     }
     if let Some(client) = req.client_id
         && !crate::users::store::find_by_id(db, client).await?.is_some_and(|u| u.is_active)
@@ -219,7 +219,7 @@ pub async fn create(
         sale_lines::Entity::insert_many(rows).exec_without_returning(&txn).await?;
         // Its invoice, numbered in this transaction, and what was paid at the desk.
         let rows: Vec<sale_lines::Model> = lines.iter().map(|l| l.row.clone()).collect();
-        crate::invoices::service::for_sale(&txn, invoice_id, &sale, &rows, &salon).await?;
+        crate::invoices::service::for_sale(&txn, invoice_id, &sale, &rows, &salon, max_attempts).await?;
         if paid > 0
             && let Some(method) = &req.payment
         {
@@ -245,7 +245,7 @@ pub async fn create(
             && crate::idempotency::is_key_conflict(&e)
             && let Some(view) = key.replay(db, caller.id).await?
         {
-            return Ok(Sold { created: false, alerted: false, view });
+            return Ok(Sold { created: false, wake: false, view });
         }
         return Err(e.into());
     }
@@ -281,7 +281,7 @@ pub async fn create(
         }
     }
     txn.commit().await?;
-    Ok(Sold { created: true, alerted: opened, view })
+    Ok(Sold { created: true, wake: opened || sale.client_id.is_some(), view })
 }
 
 /// The 409 for a sale that found too little stock at line `failed`: every line whose product

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::inventory::product;
+use crate::smtp_sink::SmtpSink;
 
 fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
@@ -101,5 +102,87 @@ api_test! {
             .collect();
         seqs.sort_unstable();
         assert_eq!(seqs, (1..=40).collect::<Vec<u32>>());
+    }
+}
+
+api_test! {
+    async fn the_receipt_is_emailed_through_the_queue_and_reads_as_html_and_pdf(app) {
+        let sink = SmtpSink::start().await;
+        let worker = app.process_with(&[("SMTP_URL", sink.url())]).await;
+        let s = app.salon().await;
+        app.patch("/api/v1/settings").token(&s.admin).json(json!({"currency": "JPY"})).send().await;
+        let booking = app.book(&s.client, json!({"service_id": s.service_id, "start_at": s.at("11:00")})).await.body;
+        let res = app.post(&format!("/api/v1/bookings/{}/complete", id(&booking))).token(&s.staff_token).json(json!({})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let invoice = app.get(&format!("/api/v2/invoices?booking_id={}", id(&booking))).token(&s.admin).send().await.body["items"][0].clone();
+        let number = invoice["number"].as_str().unwrap().to_owned();
+
+        // Emailed once, with the page as the HTML alternative and the PDF attached.
+        worker.drain().await;
+        worker.drain().await;
+        let mails: Vec<_> = sink.mails().into_iter().filter(|m| m.data.contains(&number)).collect();
+        assert_eq!(mails.len(), 1, "{mails:?}");
+        let data = &mails[0].data;
+        assert!(data.contains(&format!("Subject: Your invoice {number}")), "{data}");
+        assert!(data.contains("text/html") && data.contains("application/pdf") && data.contains(&format!("invoice-{number}.pdf")), "{data}");
+        let sent = app.get("/api/v2/notifications?template=invoice_receipt").token(&s.admin).send().await;
+        assert_eq!((sent.body["total"].as_i64(), sent.body["items"][0]["status"].as_str()), (Some(1), Some("sent")), "{}", sent.text);
+        assert_eq!(sent.body["items"][0]["user_id"].as_str(), Some(s.client_id.as_str()));
+        // Whole yen: the price 4000 is 4,000, with no decimals.
+        assert!(sent.body["items"][0]["body"].as_str().unwrap().contains("Total: 4,000 JPY"), "{}", sent.text);
+
+        // The printable page, for the client and for staff.
+        let path = format!("/api/v2/invoices/{}", id(&invoice));
+        let page = app.get(&path).token(&s.client).header("accept", "text/html,application/xhtml+xml,*/*;q=0.8").send().await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
+        assert_eq!(page.headers["vary"], "accept");
+        assert!(page.text.starts_with("<!doctype html>") && page.text.contains(&number) && page.text.contains("4,000 JPY"), "{}", page.text);
+        // The PDF.
+        let pdf = app.get(&path).token(&s.staff_token).header("accept", "application/pdf").send().await;
+        assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.text);
+        assert_eq!(pdf.headers["content-type"], "application/pdf");
+        assert_eq!(pdf.headers["content-disposition"], format!("inline; filename=\"invoice-{number}.pdf\"").as_str());
+        assert!(pdf.text.starts_with("%PDF-") && pdf.text.contains(&format!("(Invoice {number})")) && pdf.text.contains("(4,000)"), "{}", pdf.text);
+        // JSON stays the default.
+        let json = app.get(&path).token(&s.client).header("accept", "*/*").send().await;
+        assert_eq!(json.body["number"].as_str(), Some(number.as_str()));
+        // Another client gets the same 404 in whatever form they asked for.
+        let (_, other) = app.client().await;
+        app.get(&path).token(&other).header("accept", "application/pdf").send().await.assert_problem(404, "not-found");
+        app.get(&path).header("accept", "text/html").send().await.assert_problem(401, "unauthorized");
+    }
+}
+
+api_test! {
+    async fn a_walk_in_sale_has_no_receipt_to_send_and_what_users_typed_is_escaped_on_the_page(app) {
+        let (_, admin) = app.admin().await;
+        let (_, staff) = app.staff().await;
+        product(&app, &admin, "ESC-1", 10, json!({"name": "<script>alert(1)</script> & gel", "price_cents": 1000})).await;
+        let res = app.post("/api/v2/sales/retail").token(&staff).json(json!({"lines": [{"sku": "ESC-1", "quantity": 1}], "payment": {"method": "cash"}})).send().await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        let invoice_id = res.body["invoice_id"].as_str().unwrap().to_owned();
+        app.drain().await;
+        let sent = app.get("/api/v2/notifications?template=invoice_receipt").token(&admin).send().await;
+        assert_eq!(sent.body["total"], 0, "a walk-in has nobody to send a receipt to: {}", sent.text);
+        let page = app.get(&format!("/api/v2/invoices/{invoice_id}")).token(&staff).header("accept", "text/html").send().await;
+        assert!(page.text.contains("&lt;script&gt;") && !page.text.contains("<script>"), "{}", page.text);
+        // Paid at the desk in full: a receipt, not an invoice.
+        assert!(page.text.contains("Receipt ") && page.text.contains("Paid in full"), "{}", page.text);
+    }
+}
+
+api_test! {
+    async fn a_booking_held_for_its_deposit_is_told_what_to_pay_and_by_when(app) {
+        let s = app.salon().await;
+        app.patch(&format!("/api/v1/services/{}", s.service_id)).token(&s.admin).json(json!({"deposit_cents": 1050})).send().await;
+        let booking = app.book(&s.client, json!({"service_id": s.service_id, "start_at": s.at("12:00")})).await;
+        assert_eq!((booking.status, booking.body["status"].as_str()), (StatusCode::CREATED, Some("pending")), "{}", booking.text);
+        app.drain().await;
+        let sent = app.get(&format!("/api/v2/notifications?booking_id={}", id(&booking.body))).token(&s.admin).send().await;
+        let templates: Vec<&str> = sent.body["items"].as_array().unwrap().iter().map(|n| n["template"].as_str().unwrap()).collect();
+        assert!(templates.contains(&"deposit_request") && !templates.contains(&"booking_confirmation"), "{}", sent.text);
+        let request = sent.body["items"].as_array().unwrap().iter().find(|n| n["template"] == "deposit_request").unwrap();
+        assert!(request["body"].as_str().unwrap().contains("10.50"), "{request}");
     }
 }
