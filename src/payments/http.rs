@@ -4,7 +4,8 @@ use axum::http::{HeaderMap, StatusCode};
 use uuid::Uuid;
 
 use super::model::{
-    DepositRequest, DepositView, PaymentListQuery, PaymentView, RefundRequest, RefundView, WebhookAck,
+    DepositRequest, DepositView, InvoicePaymentRequest, PaymentListQuery, PaymentView, RefundRequest,
+    RefundView, WebhookAck,
 };
 use super::service;
 use crate::auth::{AnyRole, RequireRole, StaffOrAdmin};
@@ -39,6 +40,33 @@ pub async fn deposit(
     Json(req): Json<DepositRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<DepositView>)> {
     let (created, view) = service::deposit(&state, &caller, req).await?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, axum::Json(view)))
+}
+
+/// Settle (part of) an invoice. Staff and admins record `cash` or `card_terminal` taken at
+/// the desk: captured at once, never more than the balance due (two payments racing for the
+/// last of it give one 201 and one 409 `exceeds-balance`). With `stripe` this creates a
+/// PaymentIntent and returns its `client_secret` for Stripe.js; Stripe's webhook captures it.
+/// Asking again for the same amount while it is open returns it (200); a desk payment or
+/// another amount withdraws it first. `amount_cents` defaults to the whole balance.
+/// Roles: staff, admin; the invoice's client with `stripe`.
+#[utoipa::path(post, path = "/api/v2/payments", tag = "payments",
+    security(("bearer" = []), ("oauth2" = [])),
+    request_body = InvoicePaymentRequest,
+    responses(
+        (status = 201, description = "The payment, new: `succeeded` at the desk, `pending` with a `client_secret` online", body = PaymentView),
+        (status = 200, description = "The online payment of this amount already open", body = PaymentView),
+        (status = 402, description = "`payment-declined`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invoice-settled` (nothing is due), `exceeds-balance`, or `payment-captured` (an online payment was captured meanwhile)", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "`gateway-error`: the payment is `failed`, nothing was charged", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn pay_invoice(
+    State(state): State<AppState>,
+    RequireRole(caller, _): RequireRole<AnyRole>,
+    Json(req): Json<InvoicePaymentRequest>,
+) -> ApiResult<(StatusCode, axum::Json<PaymentView>)> {
+    let (created, view) = service::pay_invoice(&state, &caller, req).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, axum::Json(view)))
 }
 

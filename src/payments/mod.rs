@@ -16,7 +16,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(http::deposit))
-        .routes(routes!(http::list_payments))
+        .routes(routes!(http::list_payments, http::pay_invoice))
         .routes(routes!(http::get_payment))
         .routes(routes!(http::list_refunds))
         .routes(routes!(http::refund))

@@ -128,6 +128,21 @@ pub struct DepositRequest {
 }
 
 /// What a client needs to pay a deposit.
+/// A payment of (part of) an invoice.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoicePaymentRequest {
+    #[garde(skip)]
+    pub invoice_id: Uuid,
+    /// `cash` or `card_terminal` at the desk (staff, admins), `stripe` online.
+    #[garde(skip)]
+    pub method: PaymentMethod,
+    /// What to pay, at most the balance due; the whole balance when left out.
+    #[garde(inner(range(min = 1, max = MAX_CENTS)))]
+    #[schema(minimum = 1, maximum = 100000000)]
+    pub amount_cents: Option<i64>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DepositView {
     pub payment_id: Uuid,

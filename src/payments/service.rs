@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use super::gateway::{GatewayError, Intent, Stripe};
 use super::model::{
-    DepositRequest, DepositView, PaymentKind, PaymentListQuery, PaymentStatus, PaymentView, RefundRequest,
-    RefundView,
+    DepositRequest, DepositView, InvoicePaymentRequest, PaymentKind, PaymentListQuery, PaymentStatus,
+    PaymentView, RefundRequest, RefundView,
 };
 use crate::auth::{CurrentUser, Role};
 use crate::booking::model::BookingStatus;
@@ -179,25 +179,10 @@ pub async fn deposit(
 
     // At the desk. A Stripe payment still open is cancelled first, so the deposit is not paid
     // twice; if Stripe says it has been paid meanwhile, that capture wins.
-    if let Some(p) = existing {
-        if let (Some(client), Some(intent_id)) = (state.stripe.as_deref(), p.gateway_ref.as_deref()) {
-            match client.cancel_intent(intent_id, p.id).await {
-                Ok(_) => {}
-                Err(GatewayError::Rejected { .. }) => {
-                    let intent = client.retrieve_intent(intent_id).await.map_err(|e| gateway_error(&e))?;
-                    if intent.status == "succeeded" {
-                        capture(state, &p, intent.amount_received, None).await?;
-                        return Err(ApiError::conflict(
-                            "deposit-paid",
-                            "this booking's deposit was just paid online",
-                        ));
-                    }
-                }
-                Err(e) => return Err(gateway_error(&e)),
-            }
-        }
-        let _writer = crate::db::sqlite_writer(db).await;
-        set_status(db, p.id, &["pending", "failed"], PaymentStatus::Cancelled).await?;
+    if let Some(p) = existing
+        && withdraw(state, &p).await?
+    {
+        return Err(ApiError::conflict("deposit-paid", "this booking's deposit was just paid online"));
     }
     let mut row = new_payment(PaymentKind::Deposit, &booking, method, amount, &currency, caller.id, now);
     let _writer = crate::db::sqlite_writer(db).await;
@@ -221,6 +206,31 @@ pub async fn deposit(
         row.captured_at = Some(now);
     }
     Ok((true, row.into()))
+}
+
+/// Withdraws an open online payment before money is taken another way: its intent is
+/// cancelled at Stripe and the row marked `cancelled`. Returns `true` when Stripe says it was
+/// paid meanwhile: then that capture is recorded instead, and nothing is cancelled.
+///
+/// # Errors
+/// The gateway's errors (402/502), database failures.
+async fn withdraw(state: &AppState, p: &payments::Model) -> ApiResult<bool> {
+    if let (Some(client), Some(intent_id)) = (state.stripe.as_deref(), p.gateway_ref.as_deref()) {
+        match client.cancel_intent(intent_id, p.id).await {
+            Ok(_) => {}
+            Err(GatewayError::Rejected { .. }) => {
+                let intent = client.retrieve_intent(intent_id).await.map_err(|e| gateway_error(&e))?;
+                if intent.status == "succeeded" {
+                    capture(state, p, intent.amount_received, None).await?;
+                    return Ok(true);
+                }
+            }
+            Err(e) => return Err(gateway_error(&e)),
+        }
+    }
+    let _writer = crate::db::sqlite_writer(&state.db).await;
+    set_status(&state.db, p.id, &["pending", "failed"], PaymentStatus::Cancelled).await?;
+    Ok(false)
 }
 
 fn new_payment(
@@ -269,18 +279,38 @@ pub async fn record_desk_payment<C: ConnectionTrait>(
     currency: &str,
     actor: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<payments::Model, DbErr> {
     let row = payments::Model {
+        status: "succeeded".into(),
+        captured_cents: amount,
+        captured_at: Some(now),
+        ..invoice_payment(invoice_id, client_id, method, amount, currency, actor, now)
+    };
+    payments::Entity::insert(payments::ActiveModel::from(row.clone())).exec_without_returning(txn).await?;
+    Ok(row)
+}
+
+/// A new (pending) payment of an invoice.
+fn invoice_payment(
+    invoice_id: Uuid,
+    client_id: Option<Uuid>,
+    method: PaymentMethod,
+    amount: i64,
+    currency: &str,
+    actor: Uuid,
+    now: DateTime<Utc>,
+) -> payments::Model {
+    payments::Model {
         id: Uuid::now_v7(),
         kind: PaymentKind::Invoice.as_str().into(),
         booking_id: None,
         invoice_id: Some(invoice_id),
         client_id,
         method: method.as_str().into(),
-        status: "succeeded".into(),
+        status: "pending".into(),
         amount_cents: amount,
         currency: currency.to_owned(),
-        captured_cents: amount,
+        captured_cents: 0,
         refunded_cents: 0,
         gateway_ref: None,
         client_secret: None,
@@ -289,9 +319,145 @@ pub async fn record_desk_payment<C: ConnectionTrait>(
         created_by: Some(actor),
         created_at: now,
         updated_at: now,
-        captured_at: Some(now),
+        captured_at: None,
+    }
+}
+
+/// Settles (part of) an invoice. At the desk (staff, admins: `cash`, `card_terminal`): captured
+/// at once, guarded by the balance in the payment's own transaction (the invoice row is locked
+/// on PostgreSQL; SQLite's single writer orders it), so two payments racing for the last of
+/// a balance give one 201 and one 409. Online (`stripe`; staff, admins, or the invoice's
+/// client): a PaymentIntent whose `client_secret` Stripe.js confirms; the webhook captures it.
+/// Asking again for the same amount while it is open returns it; another amount, or a desk
+/// payment, withdraws it first. Returns whether the payment is new.
+///
+/// # Errors
+/// 422 for an unknown invoice (also another client's) or stripe when it is not configured; 403
+/// for a client paying at the desk; 409 `invoice-settled` when nothing is due,
+/// `exceeds-balance` for more than is due; 402/502 from the gateway.
+pub async fn pay_invoice(
+    state: &AppState,
+    caller: &CurrentUser,
+    req: InvoicePaymentRequest,
+) -> ApiResult<(bool, PaymentView)> {
+    use crate::entity::invoices;
+    let db = &state.db;
+    if caller.is(Role::Client) && req.method != PaymentMethod::Stripe {
+        return Err(ApiError::Forbidden("clients pay online; desk payments are recorded by staff"));
+    }
+    let invoice = invoices::Entity::find_by_id(req.invoice_id)
+        .one(db)
+        .await?
+        .filter(|i| !caller.is(Role::Client) || i.client_id == Some(caller.id))
+        .ok_or_else(|| ApiError::field("invoice_id", "no such invoice"))?;
+    let stripe_client = if req.method == PaymentMethod::Stripe { Some(stripe(state)?) } else { None };
+    let due = |balance: i64| -> ApiResult<i64> {
+        if balance <= 0 {
+            return Err(ApiError::conflict("invoice-settled", "nothing is due on this invoice"));
+        }
+        match req.amount_cents {
+            Some(a) if a > balance => Err(ApiError::conflict(
+                "exceeds-balance",
+                format!("the balance due is {balance}; pay at most that"),
+            )),
+            Some(a) => Ok(a),
+            None => Ok(balance),
+        }
     };
-    payments::Entity::insert(payments::ActiveModel::from(row)).exec_without_returning(txn).await.map(|_| ())
+    let amount = due(crate::invoices::service::balance(db, &invoice).await?)?;
+    // Online payments of this invoice still open.
+    let open = payments::Entity::find()
+        .filter(payments::Column::InvoiceId.eq(invoice.id))
+        .filter(payments::Column::Method.eq("stripe"))
+        .filter(payments::Column::Status.eq("pending"))
+        .all(db)
+        .await?;
+    let now = Utc::now();
+
+    if let Some(stripe_client) = stripe_client {
+        if let Some(p) = open.iter().find(|p| p.amount_cents == amount && p.client_secret.is_some()) {
+            return Ok((false, p.clone().into()));
+        }
+        for p in &open {
+            if withdraw(state, p).await? {
+                return Err(ApiError::conflict(
+                    "payment-captured",
+                    "an online payment of this invoice was just captured; read the invoice again",
+                ));
+            }
+        }
+        let row = invoice_payment(
+            invoice.id,
+            invoice.client_id,
+            req.method,
+            amount,
+            &invoice.currency,
+            caller.id,
+            now,
+        );
+        insert_payment(db, row.clone()).await?;
+        let description = format!("Invoice {}", invoice.number);
+        let metadata = [("invoice_id", invoice.id.to_string()), ("kind", "invoice".to_owned())];
+        return match stripe_client
+            .create_intent(row.id, amount, &invoice.currency, &description, &metadata)
+            .await
+        {
+            Ok(intent) => Ok((true, set_intent(db, row.id, &intent).await?.into())),
+            Err(e) => {
+                mark_failed(db, row.id, &e).await?;
+                Err(gateway_error(&e))
+            }
+        };
+    }
+
+    // At the desk: what is open online is withdrawn first, so the balance is not paid twice.
+    for p in &open {
+        if withdraw(state, p).await? {
+            return Err(ApiError::conflict(
+                "payment-captured",
+                "an online payment of this invoice was just captured; read the invoice again",
+            ));
+        }
+    }
+    let _writer = crate::db::sqlite_writer(db).await;
+    let txn = db.begin().await?;
+    let written = async {
+        let backend = txn.get_database_backend();
+        if backend == sea_orm::DbBackend::Postgres {
+            let lock = "SELECT id FROM invoices WHERE id = $1 FOR UPDATE";
+            txn.execute_raw(Statement::from_sql_and_values(backend, lock, [invoice.id.into()])).await?;
+        }
+        let balance = crate::invoices::service::balance(&txn, &invoice).await?;
+        Ok::<_, DbErr>(match due(balance) {
+            Ok(amount) => Ok(record_desk_payment(
+                &txn,
+                invoice.id,
+                invoice.client_id,
+                req.method,
+                amount,
+                &invoice.currency,
+                caller.id,
+                now,
+            )
+            .await?),
+            Err(e) => Err(e),
+        })
+    }
+    .await;
+    match written {
+        Ok(Ok(row)) => {
+            txn.commit().await?;
+            Ok((true, row.into()))
+        }
+        Ok(Err(refused)) => {
+            txn.rollback().await?;
+            Err(refused)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e.into())
+        }
+    }
 }
 
 fn is_unique(e: &DbErr) -> bool {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{Salon, TestApp};
+use crate::helpers::{Salon, Server, TestApp, http_post};
 use salon::payments::fake::{FakeStripe, WebhookTarget};
 
 const WEBHOOK_SECRET: &str = "whsec_test_secret";
@@ -392,5 +392,77 @@ api_test! {
         assert_eq!(res.status, StatusCode::OK, "{}", res.text);
         app.drain().await;
         assert_eq!(payment(&app, &s.admin, &late_payment).await["refunded_cents"], 0);
+    }
+}
+
+/// An invoice's `(paid_cents, balance_cents)`.
+async fn paid_and_due(app: &TestApp, token: &str, invoice: &str) -> (i64, i64) {
+    let i = app.get(&format!("/api/v2/invoices/{invoice}")).token(token).send().await.body;
+    (i["paid_cents"].as_i64().unwrap(), i["balance_cents"].as_i64().unwrap())
+}
+
+api_test! {
+    async fn an_invoice_is_settled_in_parts_at_the_desk_and_online_and_never_beyond_its_balance(app) {
+        let s = app.salon().await;
+        let booking = book(&app, &s, "10:00").await;
+        let res = app.post(&format!("/api/v1/bookings/{}/complete", id(&booking))).token(&s.staff_token).json(json!({})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let invoice = app.get(&format!("/api/v2/invoices?booking_id={}", id(&booking))).token(&s.admin).send().await.body["items"][0].clone();
+        let invoice_id = id(&invoice);
+        assert_eq!(paid_and_due(&app, &s.admin, &invoice_id).await, (0, 4000));
+
+        // Clients pay online only; staff take part of it at the desk.
+        app.post("/api/v2/payments").token(&s.client).json(json!({"invoice_id": invoice_id, "method": "cash"})).send().await.assert_problem(403, "forbidden");
+        let res = app.post("/api/v2/payments").token(&s.staff_token).json(json!({"invoice_id": invoice_id, "method": "cash", "amount_cents": 1500})).send().await;
+        assert_eq!((res.status, res.body["status"].as_str(), res.body["captured_cents"].as_i64(), res.body["kind"].as_str()), (StatusCode::CREATED, Some("succeeded"), Some(1500), Some("invoice")), "{}", res.text);
+        assert_eq!(paid_and_due(&app, &s.admin, &invoice_id).await, (1500, 2500));
+
+        // Two desk payments of 2000 against the 2500 left, from two server processes: one is taken.
+        let servers = [Server::start(&app), Server::start(&app)];
+        let body = json!({"invoice_id": invoice_id, "method": "card_terminal", "amount_cents": 2000});
+        let threads: Vec<_> = [s.staff_token.clone(), s.admin.clone()]
+            .into_iter()
+            .enumerate()
+            .map(|(i, token)| {
+                let (host, body) = (servers[i].base.clone(), body.clone());
+                std::thread::spawn(move || http_post(&host, "/api/v2/payments", &token, &body))
+            })
+            .collect();
+        let mut results: Vec<(u16, String)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        drop(servers);
+        results.sort();
+        assert_eq!((results[0].0, results[1].0), (201, 409), "{results:?}");
+        assert!(results[1].1.contains("/problems/exceeds-balance"), "{results:?}");
+        assert_eq!(paid_and_due(&app, &s.admin, &invoice_id).await, (3500, 500));
+        let res = app.post("/api/v2/payments").token(&s.staff_token).json(json!({"invoice_id": invoice_id, "method": "cash", "amount_cents": 501})).send().await;
+        res.assert_problem(409, "exceeds-balance");
+
+        // The client pays the rest online: the default amount is the balance.
+        app.post("/api/v2/payments").token(&s.client).json(json!({"invoice_id": invoice_id, "method": "stripe"})).send().await.assert_problem(422, "validation");
+        let (fake, base) = fake_stripe().await;
+        let (stripe, webhook_url) = with_stripe(&app, &base, 5_000).await;
+        fake.set_webhook(WebhookTarget { url: webhook_url, secret: WEBHOOK_SECRET.into() });
+        let res = stripe.post("/api/v2/payments").token(&s.client).json(json!({"invoice_id": invoice_id, "method": "stripe"})).send().await;
+        assert_eq!((res.status, res.body["status"].as_str(), res.body["amount_cents"].as_i64()), (StatusCode::CREATED, Some("pending"), Some(500)), "{}", res.text);
+        let payment_id = id(&res.body);
+        let again = stripe.post("/api/v2/payments").token(&s.client).json(json!({"invoice_id": invoice_id, "method": "stripe"})).send().await;
+        assert_eq!((again.status, id(&again.body)), (StatusCode::OK, payment_id.clone()), "{}", again.text);
+        let intent = res.body["client_secret"].as_str().unwrap().split("_secret_").next().unwrap().to_owned();
+        assert_eq!(pay_at_stripe(&base, &intent, "pm_card_visa").await, reqwest::StatusCode::OK);
+        eventually("the capture", || async { payment(&stripe, &s.admin, &payment_id).await["status"] == "succeeded" }).await;
+        assert_eq!(paid_and_due(&app, &s.admin, &invoice_id).await, (4000, 0));
+        let res = app.post("/api/v2/payments").token(&s.staff_token).json(json!({"invoice_id": invoice_id, "method": "cash"})).send().await;
+        res.assert_problem(409, "invoice-settled");
+        let paid = app.get(&format!("/api/v2/payments?invoice_id={invoice_id}&status=succeeded")).token(&s.admin).send().await;
+        assert_eq!(paid.body["items"].as_array().unwrap().iter().map(|p| p["captured_cents"].as_i64().unwrap()).sum::<i64>(), 4000);
+
+        // Hostile input, or another client's invoice, changes nothing.
+        let (_, other) = app.client().await;
+        stripe.post("/api/v2/payments").token(&other).json(json!({"invoice_id": invoice_id, "method": "stripe"})).send().await.assert_problem(422, "validation");
+        for bad in [json!({"invoice_id": invoice_id, "method": "cash", "amount_cents": 0}), json!({"invoice_id": invoice_id, "method": "cheque"}), json!({"invoice_id": "nope", "method": "cash"}), json!({"invoice_id": invoice_id})] {
+            let res = app.post("/api/v2/payments").token(&s.admin).json(bad).send().await;
+            assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        }
+        assert_eq!(paid_and_due(&app, &s.admin, &invoice_id).await, (4000, 0));
     }
 }

@@ -485,6 +485,13 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
             [401, 403, 201, 201],
         ),
         at(Method::GET, "/api/v2/payments", None, [401, 200, 200, 200]),
+        // A cent of `target`'s unpaid sale, at the desk; a client pays online only.
+        at(
+            Method::POST,
+            "/api/v2/payments",
+            Some(json!({"invoice_id": invoice, "method": "cash", "amount_cents": 1})),
+            [401, 403, 201, 201],
+        ),
         // `target`'s payment: another client gets a 404.
         case(
             Method::GET,
