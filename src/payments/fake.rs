@@ -6,7 +6,9 @@
 //!
 //! To stand in for the customer's browser, `POST /v1/payment_intents/{id}/confirm` takes
 //! Stripe's test payment methods: `pm_card_visa` (the default) succeeds,
-//! `pm_card_chargeDeclined` is declined (402 `card_declined`); each sends its webhook.
+//! `pm_card_chargeDeclined` is declined (402 `card_declined`); each sends its webhook. A charge
+//! paid with `pm_card_refundFail` refunds as `succeeded`, then the refund fails
+//! (`charge.refund.updated` with status `failed`), as Stripe's test card of that name does.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -314,7 +316,7 @@ async fn confirm_intent(
         let charge = json!({
             "id": charge_id, "object": "charge", "amount": amount, "amount_refunded": 0,
             "currency": intent["currency"], "payment_intent": id, "refunded": false,
-            "refunds": {"object": "list", "data": []},
+            "refunds": {"object": "list", "data": []}, "payment_method": pm,
         });
         inner.charges.insert(charge_id, charge);
         fake.send(inner, "payment_intent.succeeded", intent.clone());
@@ -401,8 +403,21 @@ async fn create_refund(
         if let Some(list) = charge.pointer_mut("/refunds/data").and_then(Value::as_array_mut) {
             list.insert(0, refund.clone());
         }
-        inner.charges.insert(charge_id, charge.clone());
-        fake.send(inner, "charge.refunded", charge);
+        inner.charges.insert(charge_id.clone(), charge.clone());
+        fake.send(inner, "charge.refunded", charge.clone());
+        // Stripe's test card for a refund that succeeds, then fails later.
+        if charge["payment_method"] == "pm_card_refundFail" {
+            let mut failed = refund.clone();
+            failed["status"] = json!("failed");
+            failed["failure_reason"] = json!("expired_or_canceled_card");
+            charge["amount_refunded"] = json!(refunded);
+            charge["refunded"] = json!(false);
+            if let Some(first) = charge.pointer_mut("/refunds/data/0") {
+                *first = failed.clone();
+            }
+            inner.charges.insert(charge_id, charge);
+            fake.send(inner, "charge.refund.updated", failed);
+        }
         (StatusCode::OK, refund)
     })
 }

@@ -147,7 +147,10 @@ pub async fn refund(
 /// 400 and changes nothing. An event id seen before is acknowledged and not applied again.
 /// Handled: `payment_intent.succeeded` (capture; a deposit confirms its booking),
 /// `payment_intent.payment_failed` (the decline is recorded; the client may retry),
-/// `charge.refunded`. Others, and events for unknown payments, are acknowledged. Public
+/// `charge.refunded` (our refunds confirmed, one made in the dashboard recorded), and a
+/// refund's later fate: `charge.refund.updated`, `refund.updated`, `refund.failed` (a pending
+/// refund settles; a failed one is marked `failed` and its amount given back to the payment).
+/// Others, and events for unknown payments, are acknowledged. Public
 /// (the signature is the authentication).
 #[utoipa::path(post, path = "/api/v2/payments/webhooks/stripe", tag = "payments",
     params(("Stripe-Signature" = String, Header, description = "`t=<unix seconds>,v1=<hex HMAC-SHA256>`")),

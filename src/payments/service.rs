@@ -35,6 +35,8 @@ use crate::state::AppState;
 
 /// The job that ends an unpaid deposit's hold.
 pub const HOLD_EXPIRY_JOB: &str = "payments.deposit_expiry";
+/// The job that sends a reserved refund to Stripe (a sale return's share of an online payment).
+pub const REFUND_JOB: &str = "payments.refund";
 /// The job that refunds a cancelled booking's deposit.
 pub const DEPOSIT_REFUND_JOB: &str = "payments.deposit_refund";
 /// The reason recorded when a hold ends unpaid.
@@ -206,6 +208,107 @@ pub async fn deposit(
         row.captured_at = Some(now);
     }
     Ok((true, row.into()))
+}
+
+/// Gives `amount` of an invoice's payments back, in `txn` (a sale return's): desk payments
+/// first (the money is handed back at the desk: recorded `succeeded`), then online ones
+/// (reserved `pending`, and sent to Stripe by a job after the commit), newest first within
+/// each, and never more than a payment captured and still holds. Returns how much was
+/// refunded or reserved: less than `amount` when less was paid (the rest was never taken).
+///
+/// # Errors
+/// Database failures.
+#[allow(clippy::too_many_arguments)]
+pub async fn refund_invoice<C: ConnectionTrait>(
+    txn: &C,
+    invoice_id: Uuid,
+    amount: i64,
+    reason: &str,
+    actor: Uuid,
+    now: DateTime<Utc>,
+    max_attempts: i32,
+) -> Result<i64, DbErr> {
+    let mut paid = payments::Entity::find()
+        .filter(payments::Column::InvoiceId.eq(invoice_id))
+        .filter(payments::Column::Status.eq("succeeded"))
+        .order_by_desc(payments::Column::CreatedAt)
+        .all(txn)
+        .await?;
+    // Desk payments first; the sort is stable, so newest first within each.
+    paid.sort_by_key(|p| p.method == "stripe");
+    let backend = txn.get_database_backend();
+    let mut left = amount;
+    for p in paid {
+        let k = Ord::min(left, p.captured_cents - p.refunded_cents);
+        if k <= 0 {
+            continue;
+        }
+        let sql = "UPDATE payments SET refunded_cents = refunded_cents + $1, updated_at = $2 \
+                   WHERE id = $3 AND status = 'succeeded' AND refunded_cents + $1 <= captured_cents";
+        let stmt = Statement::from_sql_and_values(
+            backend,
+            numbered(backend, sql),
+            [k.into(), now.into(), p.id.into()],
+        );
+        if txn.execute_raw(stmt).await?.rows_affected() != 1 {
+            continue; // refunded meanwhile by someone else
+        }
+        let online = p.method == "stripe";
+        let row = refunds::Model {
+            id: Uuid::now_v7(),
+            payment_id: p.id,
+            amount_cents: k,
+            reason: reason.to_owned(),
+            status: if online { "pending" } else { "succeeded" }.into(),
+            gateway_ref: None,
+            failure_message: None,
+            created_by: Some(actor),
+            created_at: now,
+            updated_at: now,
+        };
+        refunds::Entity::insert(refunds::ActiveModel::from(row.clone())).exec_without_returning(txn).await?;
+        if online {
+            let job = NewJob {
+                kind: REFUND_JOB,
+                payload: json!({"refund_id": row.id}),
+                dedupe_key: Some(format!("refund:{}", row.id)),
+                ref_id: Some(p.id),
+                run_at: now,
+                max_attempts,
+            };
+            crate::jobs::store::enqueue(txn, &[job]).await?;
+        }
+        left -= k;
+        if left == 0 {
+            break;
+        }
+    }
+    Ok(amount - left)
+}
+
+/// Runs a `payments.refund` job: sends a reserved refund to Stripe. A refund Stripe refuses
+/// is recorded `failed` and its amount given back to the payment (an admin can refund again),
+/// and the job ends `dead` with the gateway's reason, so it shows among the failed jobs.
+///
+/// # Errors
+/// `Permanent` for a malformed payload or a refused refund.
+pub async fn send_refund(state: &AppState, job: &crate::jobs::store::Claimed) -> Result<(), JobError> {
+    let db = &state.db;
+    let id = serde_json::from_str::<Value>(&job.payload)
+        .ok()
+        .and_then(|v| v.get("refund_id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()))
+        .ok_or_else(|| JobError::Permanent("payload: no refund_id".into()))?;
+    let Some(row) = refunds::Entity::find_by_id(id).one(db).await? else {
+        return Err(JobError::Permanent("the refund no longer exists".into()));
+    };
+    if row.status != "pending" || row.gateway_ref.is_some() {
+        return Ok(());
+    }
+    let p = payments::Entity::find_by_id(row.payment_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| JobError::Permanent("the payment no longer exists".into()))?;
+    finish_refund(state, &p, row).await.map(|_| ()).map_err(|e| JobError::Permanent(e.to_string()))
 }
 
 /// Withdraws an open online payment before money is taken another way: its intent is
@@ -728,20 +831,22 @@ async fn finish_refund(state: &AppState, p: &payments::Model, row: refunds::Mode
                     detail: "the payment gateway could not refund; nothing was refunded".into(),
                 });
             }
-            // Stripe's `pending` (some methods settle later) counts as done: `charge.refunded`
-            // or a failure event would follow.
+            // Stripe's `pending` (some methods settle later) stays pending, reserved against
+            // the capture, until a `charge.refund.updated` event says how it ended.
+            let status = if status == "succeeded" { "succeeded" } else { "pending" };
             let now = Utc::now();
             let _writer = crate::db::sqlite_writer(db).await;
             refunds::Entity::update_many()
-                .col_expr(refunds::Column::Status, Expr::value("succeeded"))
+                .col_expr(refunds::Column::Status, Expr::value(status))
                 .col_expr(refunds::Column::GatewayRef, Expr::value(gateway_id.clone()))
                 .col_expr(refunds::Column::UpdatedAt, Expr::value(now))
                 .filter(refunds::Column::Id.eq(row.id))
+                .filter(refunds::Column::Status.eq("pending"))
                 .exec(db)
                 .await?;
             drop(_writer);
             let row = refunds::Model {
-                status: "succeeded".into(),
+                status: status.into(),
                 gateway_ref: Some(gateway_id),
                 updated_at: now,
                 ..row
@@ -756,17 +861,29 @@ async fn finish_refund(state: &AppState, p: &payments::Model, row: refunds::Mode
 }
 
 async fn release_refund(db: &DatabaseConnection, row: &refunds::Model, why: &str) -> Result<(), DbErr> {
-    tracing::warn!(refund_id = %row.id, error = %why, "refund failed at the gateway");
     let _writer = crate::db::sqlite_writer(db).await;
     let txn = db.begin().await?;
-    let now = Utc::now();
+    release_in(&txn, row, &["pending"], why, Utc::now()).await?;
+    txn.commit().await
+}
+
+/// Marks a refund `failed` (from one of `from`) and gives its amount back to the payment, in
+/// `txn`; a refund already failed changes nothing.
+async fn release_in<C: ConnectionTrait>(
+    txn: &C,
+    row: &refunds::Model,
+    from: &[&str],
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    tracing::warn!(refund_id = %row.id, error = %why, "refund failed at the gateway");
     let failed = refunds::Entity::update_many()
         .col_expr(refunds::Column::Status, Expr::value("failed"))
         .col_expr(refunds::Column::FailureMessage, Expr::value(why.chars().take(500).collect::<String>()))
         .col_expr(refunds::Column::UpdatedAt, Expr::value(now))
         .filter(refunds::Column::Id.eq(row.id))
-        .filter(refunds::Column::Status.eq("pending"))
-        .exec(&txn)
+        .filter(refunds::Column::Status.is_in(from.iter().copied()))
+        .exec(txn)
         .await?
         .rows_affected;
     if failed == 1 {
@@ -777,10 +894,72 @@ async fn release_refund(db: &DatabaseConnection, row: &refunds::Model, why: &str
             )
             .col_expr(payments::Column::UpdatedAt, Expr::value(now))
             .filter(payments::Column::Id.eq(row.payment_id))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
-    txn.commit().await
+    Ok(())
+}
+
+/// Where Stripe says one of our refunds stands (`refund.status`), in `txn`: `succeeded`
+/// confirms a pending one; `failed` or `canceled` (possible even after `succeeded`, for some
+/// payment methods) marks it failed and gives the amount back to the payment; anything else
+/// (`pending`, `requires_action`) only records Stripe's id.
+async fn settle_refund<C: ConnectionTrait>(
+    txn: &C,
+    known: &refunds::Model,
+    refund: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let gateway_id = refund.get("id").and_then(Value::as_str).map(str::to_owned);
+    match refund.get("status").and_then(Value::as_str).unwrap_or("succeeded") {
+        "succeeded" => {
+            refunds::Entity::update_many()
+                .col_expr(refunds::Column::Status, Expr::value("succeeded"))
+                .col_expr(refunds::Column::GatewayRef, Expr::value(gateway_id))
+                .col_expr(refunds::Column::UpdatedAt, Expr::value(now))
+                .filter(refunds::Column::Id.eq(known.id))
+                .filter(refunds::Column::Status.eq("pending"))
+                .exec(txn)
+                .await?;
+        }
+        status @ ("failed" | "canceled") => {
+            let why = refund.get("failure_reason").and_then(Value::as_str).unwrap_or(status);
+            release_in(
+                txn,
+                known,
+                &["pending", "succeeded"],
+                &format!("Stripe: the refund {status} ({why})"),
+                now,
+            )
+            .await?;
+        }
+        _ => {
+            refunds::Entity::update_many()
+                .col_expr(refunds::Column::GatewayRef, Expr::value(gateway_id))
+                .filter(refunds::Column::Id.eq(known.id))
+                .filter(refunds::Column::GatewayRef.is_null())
+                .exec(txn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Our refund a Stripe refund object is of: by the id in its metadata, else by Stripe's id.
+async fn our_refund<C: ConnectionTrait>(txn: &C, refund: &Value) -> Result<Option<refunds::Model>, DbErr> {
+    let ours =
+        refund.pointer("/metadata/refund_id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+    if let Some(id) = ours
+        && let Some(row) = refunds::Entity::find_by_id(id).one(txn).await?
+    {
+        return Ok(Some(row));
+    }
+    match refund.get("id").and_then(Value::as_str) {
+        Some(gateway_id) => {
+            refunds::Entity::find().filter(refunds::Column::GatewayRef.eq(gateway_id)).one(txn).await
+        }
+        None => Ok(None),
+    }
 }
 
 fn booking_of(job: &crate::jobs::store::Claimed) -> Result<Uuid, JobError> {
@@ -951,6 +1130,13 @@ pub async fn apply_event(state: &AppState, event: &Value) -> ApiResult<bool> {
             }
         }
         "charge.refunded" => charge_refunded(&txn, id, &object, now).await?,
+        // A refund's later fate (a pending one settling or failing, a succeeded one failing).
+        "charge.refund.updated" | "refund.updated" | "refund.failed" => {
+            match our_refund(&txn, &object).await? {
+                Some(known) => settle_refund(&txn, &known, &object, now).await?,
+                None => tracing::warn!(event_id = id, "refund event for an unknown refund; acknowledged"),
+            }
+        }
         other => tracing::debug!(event_id = id, kind = other, "webhook event not handled; acknowledged"),
     }
     txn.commit().await?;
@@ -1002,27 +1188,13 @@ async fn charge_refunded<C: ConnectionTrait>(
     for r in list {
         let Some(gateway_id) = r.get("id").and_then(Value::as_str) else { continue };
         let amount = r.get("amount").and_then(Value::as_i64).unwrap_or(0);
-        let ours =
-            r.pointer("/metadata/refund_id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
-        let known = match ours {
-            Some(id) => refunds::Entity::find_by_id(id).one(txn).await?,
-            None => {
-                refunds::Entity::find().filter(refunds::Column::GatewayRef.eq(gateway_id)).one(txn).await?
-            }
-        };
-        if let Some(known) = known {
-            if known.status == "pending" {
-                refunds::Entity::update_many()
-                    .col_expr(refunds::Column::Status, Expr::value("succeeded"))
-                    .col_expr(refunds::Column::GatewayRef, Expr::value(gateway_id))
-                    .col_expr(refunds::Column::UpdatedAt, Expr::value(now))
-                    .filter(refunds::Column::Id.eq(known.id))
-                    .exec(txn)
-                    .await?;
-            }
+        if let Some(known) = our_refund(txn, &r).await? {
+            settle_refund(txn, &known, &r, now).await?;
             continue;
         }
-        if amount <= 0 {
+        // Someone else's refund is recorded once it went through.
+        let done = r.get("status").and_then(Value::as_str).is_none_or(|s| s == "succeeded" || s == "pending");
+        if amount <= 0 || !done {
             continue;
         }
         let backend = txn.get_database_backend();

@@ -94,5 +94,7 @@ pub async fn return_items(
     Json(req): Json<ReturnRequest>,
 ) -> JsonResult<SaleView> {
     let view = service::return_items(&state.db, &caller, state.jobs.config.max_attempts, id, req).await?;
+    // An online payment's refund goes to Stripe through the queue.
+    state.jobs.wake();
     Ok(axum::Json(view))
 }

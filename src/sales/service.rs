@@ -550,6 +550,24 @@ pub async fn return_items(
         .filter(sales::Column::Id.eq(sale.id))
         .exec(&txn)
         .await?;
+    // The money goes back against what was paid on the sale's invoice.
+    let invoice = crate::entity::invoices::Entity::find()
+        .filter(crate::entity::invoices::Column::SaleId.eq(sale.id))
+        .one(&txn)
+        .await?;
+    if let Some(invoice) = invoice {
+        let why = format!("returned from sale {}", sale.id);
+        crate::payments::service::refund_invoice(
+            &txn,
+            invoice.id,
+            refund,
+            &why,
+            caller.id,
+            now,
+            max_attempts,
+        )
+        .await?;
+    }
     txn.commit().await?;
     drop(_writer);
     get(db, caller, sale.id).await

@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use crate::helpers::{Server, http_post};
 use crate::inventory::product;
 use crate::smtp_sink::SmtpSink;
 
@@ -67,7 +68,7 @@ api_test! {
 }
 
 api_test! {
-    async fn forty_bookings_completed_from_two_processes_get_forty_numbers_without_a_gap(app) {
+    async fn forty_bookings_completed_from_two_server_processes_get_forty_numbers_without_a_gap(app) {
         let s = app.salon().await;
         let path = format!("/api/v1/bookings/availability?service_id={}&date={}&days=7", s.service_id, s.date);
         let slots = app.get(&path).send().await.body["slots"].as_array().unwrap().clone();
@@ -82,19 +83,21 @@ api_test! {
             }
         }
         assert_eq!(booked.len(), 40);
-        let other = app.another_process().await;
-        let handles: Vec<_> = booked
+        // Completed through two server processes at once.
+        let servers = [Server::start(&app), Server::start(&app)];
+        let threads: Vec<_> = booked
             .iter()
             .enumerate()
             .map(|(i, b)| {
-                let process = if i % 2 == 0 { &app } else { &other };
-                process.post(&format!("/api/v1/bookings/{b}/complete")).token(&s.admin).json(json!({})).spawn()
+                let (host, token, path) = (servers[i % 2].base.clone(), s.admin.clone(), format!("/api/v1/bookings/{b}/complete"));
+                std::thread::spawn(move || http_post(&host, &path, &token, &json!({})))
             })
             .collect();
-        for h in handles {
-            let res = h.await.unwrap();
-            assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        for t in threads {
+            let (status, text) = t.join().unwrap();
+            assert_eq!(status, 200, "{text}");
         }
+        drop(servers);
         let list = app.get("/api/v2/invoices?limit=200").token(&s.admin).send().await;
         assert_eq!(list.body["total"], 40, "{}", list.text);
         let mut seqs: Vec<u32> = list.body["items"].as_array().unwrap().iter()

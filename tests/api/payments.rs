@@ -307,16 +307,22 @@ api_test! {
         let res = app.post("/api/v2/payments/refund").token(&s.client).json(json!({"payment_id": payment_id, "reason": "x"})).send().await;
         res.assert_problem(403, "forbidden");
 
-        let other = app.another_process().await;
+        // Two refunds of 60, each through its own server process.
+        let servers = [Server::start(&app), Server::start(&app)];
         let body = json!({"payment_id": payment_id, "amount_cents": 60, "reason": "unhappy"});
-        let a = app.post("/api/v2/payments/refund").token(&s.staff_token).json(body.clone()).spawn();
-        let b = other.post("/api/v2/payments/refund").token(&s.admin).json(body.clone()).spawn();
-        let (a, b) = (a.await.unwrap(), b.await.unwrap());
-        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
-        statuses.sort_unstable();
-        assert_eq!(statuses, [201, 409], "{} / {}", a.text, b.text);
-        let refused = if a.status == StatusCode::CONFLICT { a } else { b };
-        refused.assert_problem(409, "refund-exceeds-captured");
+        let threads: Vec<_> = [s.staff_token.clone(), s.admin.clone()]
+            .into_iter()
+            .enumerate()
+            .map(|(i, token)| {
+                let (host, body) = (servers[i].base.clone(), body.clone());
+                std::thread::spawn(move || http_post(&host, "/api/v2/payments/refund", &token, &body))
+            })
+            .collect();
+        let mut results: Vec<(u16, String)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        drop(servers);
+        results.sort();
+        assert_eq!((results[0].0, results[1].0), (201, 409), "{results:?}");
+        assert!(results[1].1.contains("/problems/refund-exceeds-captured"), "{results:?}");
         let p = payment(&app, &s.admin, &payment_id).await;
         assert_eq!((p["captured_cents"].as_i64(), p["refunded_cents"].as_i64()), (Some(100), Some(60)));
         // The rest, without an amount; then nothing is left.
@@ -464,5 +470,56 @@ api_test! {
             assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
         }
         assert_eq!(paid_and_due(&app, &s.admin, &invoice_id).await, (4000, 0));
+    }
+}
+
+api_test! {
+    async fn returned_goods_paid_online_are_refunded_through_stripe_and_a_refund_that_fails_later_is_given_back(app) {
+        let (fake, base) = fake_stripe().await;
+        let (stripe, webhook_url) = with_stripe(&app, &base, 5_000).await;
+        fake.set_webhook(WebhookTarget { url: webhook_url, secret: WEBHOOK_SECRET.into() });
+        let (_, admin) = stripe.admin().await;
+        let (_, staff) = stripe.staff().await;
+        let (client_id, client) = stripe.client().await;
+        crate::inventory::product(&stripe, &admin, "WEB-1", 10, json!({"price_cents": 1500})).await;
+        // Sold unpaid; the client pays the invoice online with a card whose refunds fail later.
+        let sale = stripe.post("/api/v2/sales/retail").token(&staff).json(json!({"client_id": client_id, "lines": [{"sku": "WEB-1", "quantity": 2}]})).send().await.body;
+        let invoice_id = sale["invoice_id"].as_str().unwrap().to_owned();
+        let res = stripe.post("/api/v2/payments").token(&client).json(json!({"invoice_id": invoice_id, "method": "stripe"})).send().await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        let payment_id = id(&res.body);
+        let intent = res.body["client_secret"].as_str().unwrap().split("_secret_").next().unwrap().to_owned();
+        assert_eq!(pay_at_stripe(&base, &intent, "pm_card_visa").await, reqwest::StatusCode::OK);
+        eventually("the capture", || async { payment(&stripe, &admin, &payment_id).await["status"] == "succeeded" }).await;
+
+        // One unit back: its 1500 is reserved at once and sent to Stripe by a job.
+        let res = stripe.post(&format!("/api/v2/sales/{}/return", id(&sale))).token(&staff).json(json!({"lines": [{"sku": "WEB-1", "quantity": 1}]})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(payment(&stripe, &admin, &payment_id).await["refunded_cents"], 1500);
+        stripe.drain().await;
+        let refunds = stripe.get(&format!("/api/v2/payments/{payment_id}/refunds")).token(&admin).send().await.body;
+        assert_eq!((refunds[0]["amount_cents"].as_i64(), refunds[0]["status"].as_str()), (Some(1500), Some("succeeded")), "{refunds}");
+        let key = format!("salon-refund-{}", id(&refunds[0]));
+        assert!(fake.requests().iter().any(|(m, p, k)| m == "POST" && p == "/v1/refunds" && k.as_deref() == Some(key.as_str())));
+        let invoice = stripe.get(&format!("/api/v2/invoices/{invoice_id}")).token(&admin).send().await.body;
+        assert_eq!(invoice["paid_cents"], 1500);
+
+        // A second invoice paid with Stripe's refund-fail card: the refund succeeds, then fails.
+        let sale = stripe.post("/api/v2/sales/retail").token(&staff).json(json!({"client_id": client_id, "lines": [{"sku": "WEB-1", "quantity": 1}]})).send().await.body;
+        let res = stripe.post("/api/v2/payments").token(&client).json(json!({"invoice_id": sale["invoice_id"], "method": "stripe"})).send().await;
+        let payment_id = id(&res.body);
+        let intent = res.body["client_secret"].as_str().unwrap().split("_secret_").next().unwrap().to_owned();
+        assert_eq!(pay_at_stripe(&base, &intent, "pm_card_refundFail").await, reqwest::StatusCode::OK);
+        eventually("the capture", || async { payment(&stripe, &admin, &payment_id).await["status"] == "succeeded" }).await;
+        let res = stripe.post("/api/v2/payments/refund").token(&admin).json(json!({"payment_id": payment_id, "reason": "changed mind"})).send().await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        let refund_id = id(&res.body);
+        eventually("the failure given back", || async { payment(&stripe, &admin, &payment_id).await["refunded_cents"] == 0 }).await;
+        let refunds = stripe.get(&format!("/api/v2/payments/{payment_id}/refunds")).token(&admin).send().await.body;
+        assert_eq!((id(&refunds[0]), refunds[0]["status"].as_str()), (refund_id, Some("failed")), "{refunds}");
+        assert!(refunds[0]["failure_message"].as_str().unwrap().contains("expired_or_canceled_card"), "{refunds}");
+        // What was given back can be refunded again.
+        let again = stripe.post("/api/v2/payments/refund").token(&admin).json(json!({"payment_id": payment_id, "amount_cents": 100, "reason": "retry"})).send().await;
+        assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
     }
 }

@@ -166,6 +166,12 @@ api_test! {
         assert_eq!(res.status, StatusCode::OK, "{}", res.text);
         assert_eq!((res.body["refunded_cents"].as_i64(), res.body["returns"][0]["refund_cents"].as_i64(), res.body["lines"][0]["returned_quantity"].as_i64()), (Some(1000), Some(1000), Some(1)));
         assert_eq!(level_and_ledger(&app, &admin, id(&p)).await, (8, 8));
+        // The cash goes back against the sale's payment, recorded as its refund.
+        let payments = app.get(&format!("/api/v2/payments?invoice_id={}", sale["invoice_id"].as_str().unwrap())).token(&admin).send().await;
+        let payment = payments.body["items"][0].clone();
+        assert_eq!((payment["captured_cents"].as_i64(), payment["refunded_cents"].as_i64()), (Some(2999), Some(1000)), "{}", payments.text);
+        let refunds = app.get(&format!("/api/v2/payments/{}/refunds", id(&payment))).token(&admin).send().await;
+        assert_eq!((refunds.body[0]["amount_cents"].as_i64(), refunds.body[0]["status"].as_str()), (Some(1000), Some("succeeded")), "{}", refunds.text);
         back(json!([{"sku": "RET-1", "quantity": 3}])).await.assert_problem(409, "return-exceeds-sold");
         let res = back(json!([{"sku": "OTHER", "quantity": 1}])).await;
         assert_eq!(res.error_fields(), ["lines[0].sku"]);
@@ -173,6 +179,10 @@ api_test! {
         // Everything back refunds exactly the total.
         assert_eq!((res.body["refunded_cents"].as_i64(), res.body["returns"].as_array().unwrap().len()), (Some(2999), 2), "{}", res.text);
         assert_eq!(level_and_ledger(&app, &admin, id(&p)).await, (10, 10));
+        let paid = app.get(&format!("/api/v2/payments/{}", id(&payment))).token(&admin).send().await;
+        assert_eq!(paid.body["refunded_cents"], 2999, "{}", paid.text);
+        let invoice = app.get(&format!("/api/v2/invoices/{}", sale["invoice_id"].as_str().unwrap())).token(&admin).send().await;
+        assert_eq!(invoice.body["paid_cents"], 0, "{}", invoice.text);
         back(json!([{"sku": "RET-1", "quantity": 1}])).await.assert_problem(409, "return-exceeds-sold");
         let moves = app.get("/api/v2/inventory/RET-1/movements?reason=return").token(&staff).send().await;
         assert_eq!(moves.body["total"], 2);
