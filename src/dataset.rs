@@ -195,33 +195,7 @@ pub async fn load(db: &DatabaseConnection, size: Size) -> anyhow::Result<Loaded>
     // Bookings on the hour within working hours: 9 a day per staff member, Monday to Saturday.
     let hours: Vec<u32> = HOURS.iter().flat_map(|(s, e)| (*s / 60..*e / 60).map(|h| h as u32)).collect();
     let today = now.date_naive();
-    let mut rows: Vec<bookings::Model> = Vec::new();
-    let mut n = 0usize;
-    // Past: walk back day by day until there are enough.
-    let mut day = today - Duration::days(1);
-    while n < size.past_bookings {
-        if day.weekday().number_from_monday() <= 6 {
-            for &hour in &hours {
-                for (s, staff_id) in staff_ids.iter().enumerate() {
-                    if n == size.past_bookings {
-                        break;
-                    }
-                    let status = if n % 20 == 7 { "cancelled" } else { "completed" };
-                    rows.push(booking(
-                        &service_rows,
-                        staff_id,
-                        clients[n % clients.len()],
-                        s + n,
-                        day,
-                        hour,
-                        status,
-                    ));
-                    n += 1;
-                }
-            }
-        }
-        day -= Duration::days(1);
-    }
+    let mut rows = past_visits(&service_rows, &clients, &staff_ids, &hours, today, size.past_bookings);
     // Future: every other hour of the next days booked (alternating per staff member), with
     // clients chosen so that no client holds two bookings at one time.
     let mut f = 0usize;
@@ -268,7 +242,7 @@ pub async fn load(db: &DatabaseConnection, size: Size) -> anyhow::Result<Loaded>
         .collect();
     let staff_user: std::collections::HashMap<Uuid, Uuid> =
         staff_ids.iter().copied().zip(staff_users.iter().copied()).collect();
-    let stock = retail(&txn, &settings, size, &service_rows, &rows, &clients, &staff_user, now).await?;
+    let stock = retail(&txn, &settings, size, &service_rows, &rows, &staff_user, now).await?;
     insert_chunks(&txn, rows.into_iter().map(bookings::ActiveModel::from).collect())
         .await
         .context("bookings")?;
@@ -304,7 +278,6 @@ async fn retail<C: sea_orm::ConnectionTrait>(
     size: Size,
     service_rows: &[services::Model],
     bookings: &[bookings::Model],
-    clients: &[Uuid],
     staff_user: &std::collections::HashMap<Uuid, Uuid>,
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<(usize, usize)> {
@@ -367,20 +340,36 @@ async fn retail<C: sea_orm::ConnectionTrait>(
         }
     }
     let seller = staff_user.values().next().copied().context("the dataset has staff")?;
+    // Who buys what: seven sales in ten are to a client at the end of a visit in the last year
+    // (so who comes often buys often). A client's line is, 35 % of the time, their favourite
+    // product of the category that goes with the visit's service (service category k goes with
+    // product category k), 40 % another product of that category, 25 % anything; products are
+    // not equally popular (1/rank). Walk-ins buy anything.
+    let service_index: std::collections::HashMap<Uuid, usize> =
+        service_rows.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+    let visits: Vec<&bookings::Model> =
+        bookings.iter().filter(|b| b.status == "completed" && b.start_at > year_ago).collect();
+    let by_category: Vec<Vec<usize>> =
+        (0..5).map(|c| sellable.iter().copied().filter(|i| i % 5 == c).collect()).collect();
+    let popular = |n: usize| -> Vec<f64> { (0..n).map(|r| 1.0 / (r as f64 + 1.0)).collect() };
+    let mut favourites: std::collections::HashMap<(Uuid, usize), usize> = std::collections::HashMap::new();
     let mut sales_rows = Vec::new();
     let mut lines = Vec::new();
     for _ in 0..if sellable.is_empty() { 0 } else { size.sales } {
-        let day = now - Duration::days(rng.gen_range(1..=365));
-        let at = day
-            .date_naive()
-            .and_hms_opt(rng.gen_range(9..19), rng.gen_range(0..60), 0)
-            .expect("time")
-            .and_utc();
+        let visit = (!visits.is_empty() && rng.gen_bool(0.7)).then(|| visits[rng.gen_range(0..visits.len())]);
+        let at = match visit {
+            Some(b) => b.end_at + Duration::minutes(rng.gen_range(1..15)),
+            None => (now - Duration::days(rng.gen_range(1..=365)))
+                .date_naive()
+                .and_hms_opt(rng.gen_range(9..19), rng.gen_range(0..60), 0)
+                .expect("time")
+                .and_utc(),
+        };
+        let category = visit.map(|b| service_index.get(&b.service_id).copied().unwrap_or(0) % 5);
         let sale_id = Uuid::now_v7();
         let mut sale = crate::entity::sales::Model {
             id: sale_id,
-            client_id: (!clients.is_empty() && rng.gen_bool(0.7))
-                .then(|| clients[rng.gen_range(0..clients.len())]),
+            client_id: visit.map(|b| b.client_id),
             subtotal_cents: 0,
             discount_cents: 0,
             tax_cents: 0,
@@ -391,8 +380,27 @@ async fn retail<C: sea_orm::ConnectionTrait>(
             created_by: seller,
             created_at: at,
         };
-        for line_no in 1..=rng.gen_range(1..=3) {
-            let product = sellable[rng.gen_range(0..sellable.len())];
+        let mut chosen: Vec<usize> = Vec::new();
+        for _ in 0..rng.gen_range(1..=3) {
+            let anything = |rng: &mut rand::rngs::StdRng| sellable[pick(rng, &popular(sellable.len()))];
+            let product = match (visit, category) {
+                (Some(b), Some(k)) if !by_category[k].is_empty() => {
+                    let of_category = &by_category[k];
+                    match rng.gen_range(0..100) {
+                        0..35 => *favourites
+                            .entry((b.client_id, k))
+                            .or_insert_with(|| of_category[pick(&mut rng, &popular(of_category.len()))]),
+                        35..75 => of_category[pick(&mut rng, &popular(of_category.len()))],
+                        _ => anything(&mut rng),
+                    }
+                }
+                _ => anything(&mut rng),
+            };
+            if chosen.contains(&product) {
+                continue;
+            }
+            chosen.push(product);
+            let line_no = chosen.len() as i32;
             let p = &products[product];
             let quantity = rng.gen_range(1..=2);
             let rate = salon.tax_rate_bp;
@@ -486,6 +494,159 @@ async fn retail<C: sea_orm::ConnectionTrait>(
     insert_chunks(txn, lines).await.context("sale lines")?;
     insert_chunks(txn, movements).await.context("stock movements")?;
     Ok((n_sales, n_movements))
+}
+
+/// What kind of client: how often and how regularly they come.
+#[derive(Clone, Copy)]
+enum Habit {
+    /// Every 3 to 8 weeks, give or take 15 %.
+    Regular,
+    /// Every 2 to 6 months, give or take 35 %.
+    Occasional,
+    /// One or two seasons a year (before summer, before the holidays...), two or three visits
+    /// two to four weeks apart in each, nothing in between.
+    Seasonal,
+}
+
+/// A weighted pick: index `i` with probability proportional to `weights[i]`.
+fn pick(rng: &mut impl rand::Rng, weights: &[f64]) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut x = rng.gen_range(0.0..total);
+    for (i, w) in weights.iter().enumerate() {
+        if x < *w {
+            return i;
+        }
+        x -= w;
+    }
+    weights.len() - 1
+}
+
+/// `size` past bookings, from clients with habits (see [`Habit`]): each client has a home
+/// category (some categories are busier than others), a main service in it (services within a
+/// category are not equally popular), for half of them a second service they take now and
+/// then, and a tenth of their visits go to something else. Visits are generated over the last
+/// 1,000 days, then placed, most recent first, on the nearest day with a free staff hour (the
+/// salon is open Monday to Saturday, nine hours a day); older ones beyond `size` are dropped.
+/// About 5 % are cancelled.
+fn past_visits(
+    services: &[services::Model],
+    clients: &[Uuid],
+    staff_ids: &[Uuid],
+    hours: &[u32],
+    today: NaiveDate,
+    size: usize,
+) -> Vec<bookings::Model> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    if services.is_empty() || clients.is_empty() || staff_ids.is_empty() || size == 0 {
+        return Vec::new();
+    }
+    const SPAN: i64 = 1_000;
+    const CATEGORY_WEIGHTS: [f64; 5] = [35.0, 25.0, 20.0, 12.0, 8.0];
+    // Services by category (service i is in category i % 5), most popular first.
+    let by_category: Vec<Vec<usize>> =
+        (0..5).map(|c| (0..services.len()).filter(|i| i % 5 == c).collect()).collect();
+    let within = |n: usize| -> Vec<f64> { (0..n).map(|r| 1.0 / (r as f64 + 1.0)).collect() };
+    let global: Vec<f64> =
+        (0..services.len()).map(|i| CATEGORY_WEIGHTS[i % 5] / (i / 5 + 1) as f64).collect();
+    let start = today - Duration::days(SPAN);
+    // (day, client, service)
+    let mut visits: Vec<(NaiveDate, usize, usize)> = Vec::new();
+    for client in 0..clients.len() {
+        let habit = match rng.gen_range(0..10) {
+            0..=2 => Habit::Regular,
+            3..=7 => Habit::Occasional,
+            _ => Habit::Seasonal,
+        };
+        let home = pick(&mut rng, &CATEGORY_WEIGHTS);
+        let home_services = if by_category[home].is_empty() { &by_category[0] } else { &by_category[home] };
+        let main = home_services[pick(&mut rng, &within(home_services.len()))];
+        let second = rng.gen_bool(0.5).then(|| {
+            if rng.gen_bool(0.4) && home_services.len() > 1 {
+                home_services[pick(&mut rng, &within(home_services.len()))]
+            } else {
+                pick(&mut rng, &global)
+            }
+        });
+        let second_share = rng.gen_range(0.2..0.45);
+        let choose = |rng: &mut rand::rngs::StdRng| {
+            if rng.gen_bool(0.1) {
+                pick(rng, &global)
+            } else {
+                match second {
+                    Some(s) if rng.gen_bool(second_share) => s,
+                    _ => main,
+                }
+            }
+        };
+        let mut days: Vec<NaiveDate> = Vec::new();
+        match habit {
+            Habit::Regular | Habit::Occasional => {
+                let (base, spread) = match habit {
+                    Habit::Regular => (rng.gen_range(21..=56) as f64, 0.15),
+                    _ => (rng.gen_range(60..=180) as f64, 0.35),
+                };
+                let mut day = start + Duration::days(rng.gen_range(0..base as i64));
+                while day < today {
+                    days.push(day);
+                    let gap = (base * (1.0 + rng.gen_range(-spread..spread))).round().max(14.0);
+                    day += Duration::days(gap as i64);
+                }
+            }
+            Habit::Seasonal => {
+                let seasons: Vec<u32> = if rng.gen_bool(0.5) {
+                    vec![rng.gen_range(1..=12)]
+                } else {
+                    let m = rng.gen_range(1..=6);
+                    vec![m, m + 6]
+                };
+                for year in (start.year())..=today.year() {
+                    for &month in &seasons {
+                        let Some(first) = NaiveDate::from_ymd_opt(year, month, rng.gen_range(1..=20)) else {
+                            continue;
+                        };
+                        let mut day = first;
+                        for _ in 0..rng.gen_range(2..=3) {
+                            if day >= start && day < today {
+                                days.push(day);
+                            }
+                            day += Duration::days(rng.gen_range(14..=28));
+                        }
+                    }
+                }
+            }
+        }
+        for day in days {
+            visits.push((day, client, choose(&mut rng)));
+        }
+    }
+    // Most recent first, onto the nearest open day with a free hour (never today or later).
+    visits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let capacity = staff_ids.len() * hours.len();
+    let mut used: std::collections::HashMap<NaiveDate, Vec<bool>> = std::collections::HashMap::new();
+    let mut client_days: std::collections::HashSet<(usize, NaiveDate)> = std::collections::HashSet::new();
+    let mut rows = Vec::with_capacity(size);
+    for (want, client, service) in visits {
+        if rows.len() == size {
+            break;
+        }
+        let placed = (0..30i64).flat_map(|k| [k, -k - 1]).map(|k| want + Duration::days(k)).find(|day| {
+            *day < today
+                && day.weekday().number_from_monday() <= 6
+                && !client_days.contains(&(client, *day))
+                && used.get(day).is_none_or(|slots| slots.iter().any(|u| !u))
+        });
+        let Some(day) = placed else { continue };
+        let slots = used.entry(day).or_insert_with(|| vec![false; capacity]);
+        let free: Vec<usize> = (0..capacity).filter(|&i| !slots[i]).collect();
+        let slot = free[rng.gen_range(0..free.len())];
+        slots[slot] = true;
+        client_days.insert((client, day));
+        let status = if rng.gen_bool(0.05) { "cancelled" } else { "completed" };
+        let (staff, hour) = (slot / hours.len(), hours[slot % hours.len()]);
+        rows.push(booking(services, &staff_ids[staff], clients[client], service, day, hour, status));
+    }
+    rows
 }
 
 fn booking(

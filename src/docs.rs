@@ -38,6 +38,7 @@ use crate::state::AppState;
         (name = "inventory", description = "Products, the stock ledger and levels, alerts, and what services use"),
         (name = "sales", description = "Retail sales at the front desk, and returns"),
         (name = "payments", description = "Deposits, desk and Stripe payments, refunds, and Stripe's webhook"),
+        (name = "recommendations", description = "The next service each client is due for, and what else they may like"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

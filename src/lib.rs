@@ -22,6 +22,7 @@ pub mod model;
 pub mod notify;
 pub mod pagination;
 pub mod payments;
+pub mod recommend;
 pub mod sales;
 pub mod settings;
 pub mod staff;
@@ -67,6 +68,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(sales::router())
         .merge(payments::router())
         .merge(invoices::router())
+        .merge(recommend::router())
 }
 
 /// The OpenAPI document of [`api`], as served at `/openapi.json`.

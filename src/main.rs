@@ -1,4 +1,5 @@
-//! `salon`: serve (default), worker, migrate, create-admin, seed-demo, load-dataset.
+//! `salon`: serve (default), worker, migrate, create-admin, seed-demo, load-dataset,
+//! recommend-eval, fake-stripe.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -29,6 +30,10 @@ enum Command {
     /// Load the standard benchmark dataset (20 staff, 50 services, 10,000 clients, 100,000 past
     /// bookings, the next 14 days half booked) into an empty database.
     LoadDataset,
+    /// Measure the recommendations on the database's history: hold out each client's last
+    /// visit and purchase, recommend from the rest, report hit rate at 3 and MRR against
+    /// popularity and "same as last time", and the due dates' error; then refresh the model.
+    RecommendEval,
     /// Run a local stand-in for Stripe's API (PaymentIntents, refunds, signed webhooks) for
     /// demos: point STRIPE_API_BASE at it. Needs no database.
     FakeStripe {
@@ -116,6 +121,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 loaded.movements,
                 salon::dataset::PASSWORD
             );
+            Ok(())
+        }
+        Command::RecommendEval => {
+            salon::recommend::eval::run(&db).await?;
             Ok(())
         }
         Command::Serve => serve(config, db, started).await,

@@ -12,6 +12,7 @@ mod m20261125_000005_cache_versions;
 mod m20261202_000006_jobs;
 mod m20261202_000007_inventory;
 mod m20261203_000008_payments;
+mod m20261203_000009_recommendations;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_jobs::Migration),
             Box::new(m20261202_000007_inventory::Migration),
             Box::new(m20261203_000008_payments::Migration),
+            Box::new(m20261203_000009_recommendations::Migration),
         ]
     }
 }

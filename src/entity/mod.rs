@@ -14,6 +14,8 @@ pub mod login_throttle;
 pub mod notifications;
 pub mod payments;
 pub mod products;
+pub mod recommendation_model;
+pub mod recommendations;
 pub mod refresh_tokens;
 pub mod refunds;
 pub mod sale_lines;

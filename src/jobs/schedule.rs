@@ -16,7 +16,7 @@ use crate::state::AppState;
 pub const SWEEP: &str = "maintenance.sweep";
 
 /// Each schedule: its job kind and period in seconds.
-pub const SCHEDULES: [(&str, i64); 1] = [(SWEEP, 3600)];
+pub const SCHEDULES: [(&str, i64); 2] = [(SWEEP, 3600), (crate::recommend::service::REFRESH_JOB, 86_400)];
 
 /// Succeeded jobs are kept this long (for the admin API), then deleted.
 const KEEP_SUCCEEDED_DAYS: i64 = 7;

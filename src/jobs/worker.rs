@@ -251,6 +251,7 @@ async fn dispatch(state: &AppState, job: &Claimed) -> Result<(), JobError> {
         crate::inventory::store::LOW_STOCK_JOB => crate::notify::service::low_stock_alert(state, job).await,
         crate::invoices::service::RECEIPT_JOB => crate::notify::service::invoice_receipt(state, job).await,
         crate::payments::service::HOLD_EXPIRY_JOB => crate::payments::service::expire_hold(state, job).await,
+        crate::recommend::service::REFRESH_JOB => crate::recommend::service::refresh_job(state).await,
         crate::payments::service::REFUND_JOB => crate::payments::service::send_refund(state, job).await,
         crate::payments::service::DEPOSIT_REFUND_JOB => {
             crate::payments::service::refund_deposit(state, job).await

@@ -16,6 +16,7 @@ mod operations;
 mod payments;
 mod queries;
 mod races;
+mod recommendations;
 mod roles;
 mod sales;
 mod sessions;

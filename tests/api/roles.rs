@@ -524,6 +524,16 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
             None,
             [401, 404, 200, 200],
         ),
+        // `target`'s recommendations: another client gets a 404.
+        case(
+            Method::GET,
+            "/api/v2/recommendations/client/{id}",
+            format!("/api/v2/recommendations/client/{target}"),
+            None,
+            [401, 404, 200, 200],
+        ),
+        at(Method::GET, "/api/v2/recommendations/due", None, [401, 403, 200, 200]),
+        at(Method::POST, "/api/v2/recommendations/refresh", None, [401, 403, 403, 202]),
         at(Method::GET, "/healthz", None, [200; 4]),
         at(Method::GET, "/readyz", None, [200; 4]),
         at(Method::GET, "/metrics", None, [200; 4]),

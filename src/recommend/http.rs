@@ -1,0 +1,61 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use uuid::Uuid;
+
+use super::model::{DueClient, DueQuery, Recommendations, RefreshQueued};
+use super::service;
+use crate::auth::{Admin, AnyRole, RequireRole, StaffOrAdmin};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Path, Query};
+use crate::pagination::Page;
+use crate::state::AppState;
+
+/// A client's recommendations: the next service they are due for (when, and why), other
+/// services and complementary products, each with a score and a reason. Read from the stored
+/// model (see `POST /api/v2/recommendations/refresh`); what became inactive or ran out of
+/// stock since is left out. A client without history gets what is popular and no
+/// `next_service`. Roles: staff, admin, and that client (another client's id is a 404).
+#[utoipa::path(get, path = "/api/v2/recommendations/client/{id}", tag = "recommendations",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = Uuid, Path, description = "Client (user) id")),
+    responses(
+        (status = 200, description = "The recommendations", body = Recommendations),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(client_id = %id))]
+pub async fn for_client(
+    State(state): State<AppState>,
+    RequireRole(caller, _): RequireRole<AnyRole>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<Recommendations>> {
+    Ok(axum::Json(service::for_client(&state.db, &caller, id).await?))
+}
+
+/// Clients due for a visit before a day (the overdue first), for a rebooking call or message:
+/// each with the service, due date, last visit and the reason. Roles: staff, admin.
+#[utoipa::path(get, path = "/api/v2/recommendations/due", tag = "recommendations",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(DueQuery),
+    responses((status = 200, description = "A page of clients due", body = Page<DueClient>)))]
+#[tracing::instrument(skip_all)]
+pub async fn due(
+    State(state): State<AppState>,
+    _: RequireRole<StaffOrAdmin>,
+    Query(q): Query<DueQuery>,
+) -> ApiResult<axum::Json<Page<DueClient>>> {
+    Ok(axum::Json(service::due(&state.db, q).await?))
+}
+
+/// Recompute the model now (it is also recomputed daily), in the background: follow it with
+/// `GET /api/v2/jobs?ref_id=<ref_id>`. Role: admin.
+#[utoipa::path(post, path = "/api/v2/recommendations/refresh", tag = "recommendations",
+    security(("bearer" = []), ("oauth2" = [])),
+    responses((status = 202, description = "Queued", body = RefreshQueued)))]
+#[tracing::instrument(skip_all)]
+pub async fn refresh(
+    State(state): State<AppState>,
+    _: RequireRole<Admin>,
+) -> ApiResult<(StatusCode, axum::Json<RefreshQueued>)> {
+    let ref_id = service::queue_refresh(&state).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(RefreshQueued { ref_id })))
+}

@@ -1,0 +1,438 @@
+//! Loading what the model learns from, the refresh job that stores its output, and the reads
+//! (a client's recommendations, the clients due for a visit), which only read what is stored.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::engine::{Data, Model, Product, Service};
+use super::model::{
+    DueClient, DueQuery, NextService, ProductRecommendation, Recommendations, ServiceRecommendation,
+};
+use crate::auth::{CurrentUser, Role};
+use crate::entity::{
+    bookings, products, recommendation_model, recommendations, sale_lines, sales, services, users,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::jobs::store::NewJob;
+use crate::jobs::worker::JobError;
+use crate::pagination::Page;
+use crate::state::AppState;
+
+/// The job that recomputes the model (daily, and on `POST /api/v2/recommendations/refresh`).
+pub const REFRESH_JOB: &str = "recommendations.refresh";
+
+/// A stored ranked item.
+#[derive(Debug, Serialize, Deserialize)]
+struct Stored {
+    id: Uuid,
+    score: f64,
+    reason: String,
+}
+
+/// Everything the model learns from, as of now: completed visits, and purchases by clients
+/// (what was returned does not count).
+///
+/// # Errors
+/// Database failures.
+pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Data, DbErr> {
+    let service_rows: Vec<(Uuid, String, Option<Uuid>, bool)> = services::Entity::find()
+        .select_only()
+        .columns([
+            services::Column::Id,
+            services::Column::Name,
+            services::Column::CategoryId,
+            services::Column::IsActive,
+        ])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let product_rows: Vec<(Uuid, String, bool, bool, i64)> = products::Entity::find()
+        .select_only()
+        .columns([
+            products::Column::Id,
+            products::Column::Name,
+            products::Column::Retail,
+            products::Column::Active,
+            products::Column::OnHand,
+        ])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let clients: Vec<Uuid> = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Role.eq("client"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let visits: Vec<(Uuid, Uuid, DateTime<Utc>)> = bookings::Entity::find()
+        .select_only()
+        .columns([bookings::Column::ClientId, bookings::Column::ServiceId, bookings::Column::StartAt])
+        .filter(bookings::Column::Status.eq("completed"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut q = Query::select();
+    q.column((sales::Entity, sales::Column::ClientId))
+        .column((sale_lines::Entity, sale_lines::Column::ProductId))
+        .column((sales::Entity, sales::Column::CreatedAt))
+        .from(sale_lines::Entity)
+        .inner_join(
+            sales::Entity,
+            Expr::col((sales::Entity, sales::Column::Id))
+                .equals((sale_lines::Entity, sale_lines::Column::SaleId)),
+        )
+        .and_where(Expr::col((sales::Entity, sales::Column::ClientId)).is_not_null())
+        .and_where(
+            Expr::col((sale_lines::Entity, sale_lines::Column::Quantity))
+                .gt(Expr::col((sale_lines::Entity, sale_lines::Column::ReturnedQuantity))),
+        );
+    let mut purchases = Vec::new();
+    for row in db.query_all(&q).await? {
+        let client: Uuid = row.try_get_by_index(0)?;
+        let product: Uuid = row.try_get_by_index(1)?;
+        let at: DateTime<Utc> = row.try_get_by_index(2)?;
+        purchases.push((client, product, at));
+    }
+
+    let client_index: HashMap<Uuid, usize> = clients.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+    let service_index: HashMap<Uuid, usize> =
+        service_rows.iter().enumerate().map(|(i, s)| (s.0, i)).collect();
+    let product_index: HashMap<Uuid, usize> =
+        product_rows.iter().enumerate().map(|(i, p)| (p.0, i)).collect();
+    Ok(Data {
+        services: service_rows
+            .into_iter()
+            .map(|(id, name, category, active)| Service { id, name, category, active })
+            .collect(),
+        products: product_rows
+            .into_iter()
+            .map(|(id, name, retail, active, on_hand)| Product {
+                id,
+                name,
+                available: retail && active && on_hand > 0,
+            })
+            .collect(),
+        clients,
+        visits: visits
+            .into_iter()
+            .filter_map(|(c, s, at)| Some((*client_index.get(&c)?, *service_index.get(&s)?, at.date_naive())))
+            .collect(),
+        purchases: purchases
+            .into_iter()
+            .filter_map(|(c, p, at)| Some((*client_index.get(&c)?, *product_index.get(&p)?, at.date_naive())))
+            .collect(),
+    })
+}
+
+/// What one refresh did.
+#[derive(Debug, Clone, Copy)]
+pub struct Refreshed {
+    pub clients: usize,
+    pub load_ms: u128,
+    pub fit_ms: u128,
+    pub write_ms: u128,
+}
+
+/// Recomputes the model and replaces what is stored, in one transaction.
+///
+/// # Errors
+/// Database failures.
+pub async fn refresh(db: &DatabaseConnection) -> anyhow::Result<Refreshed> {
+    let started = std::time::Instant::now();
+    let data = load(db).await?;
+    let loaded = started.elapsed();
+    let now = Utc::now();
+    let today = now.date_naive();
+    let (rows, model_row, n) = tokio::task::spawn_blocking(move || {
+        let model = Model::fit(&data, today);
+        let stored = |items: &[super::engine::Scored], ids: &dyn Fn(usize) -> Uuid| {
+            let list: Vec<Stored> = items
+                .iter()
+                .map(|s| Stored { id: ids(s.index), score: round(s.score), reason: s.reason.clone() })
+                .collect();
+            serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
+        };
+        let service_id = |i: usize| data.services[i].id;
+        let product_id = |i: usize| data.products[i].id;
+        let mut rows = Vec::with_capacity(data.clients.len());
+        for (c, client) in data.clients.iter().enumerate() {
+            let r = model.recommend(c, today);
+            rows.push(recommendations::ActiveModel::from(recommendations::Model {
+                client_id: *client,
+                next_service_id: r.next.as_ref().map(|n| data.services[n.service].id),
+                due_on: r.next.as_ref().map(|n| n.due_on),
+                last_visit_on: r.next.as_ref().map(|n| n.last_visit_on),
+                reason: r.next.as_ref().map(|n| n.reason.clone()),
+                confidence: r.next.as_ref().map(|n| n.confidence),
+                services: stored(&r.services, &service_id),
+                products: stored(&r.products, &product_id),
+                generated_at: now,
+            }));
+        }
+        let model_row = recommendation_model::Model {
+            id: 1,
+            popular_services: stored(model.popular_services(), &service_id),
+            popular_products: stored(model.popular_products(), &product_id),
+            clients: data.clients.len() as i32,
+            took_ms: 0,
+            generated_at: now,
+        };
+        (rows, model_row, data.clients.len())
+    })
+    .await?;
+    let fitted = started.elapsed();
+    let _writer = crate::db::sqlite_writer(db).await;
+    let txn = db.begin().await?;
+    recommendations::Entity::delete_many().exec(&txn).await?;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(1_000).collect();
+        recommendations::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
+    }
+    recommendation_model::Entity::delete_many().exec(&txn).await?;
+    let took_ms = started.elapsed().as_millis() as i64;
+    recommendation_model::Entity::insert(recommendation_model::ActiveModel::from(
+        recommendation_model::Model { took_ms, ..model_row },
+    ))
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    let done = started.elapsed();
+    tracing::info!(clients = n, took_ms = done.as_millis() as u64, "recommendations refreshed");
+    Ok(Refreshed {
+        clients: n,
+        load_ms: loaded.as_millis(),
+        fit_ms: (fitted - loaded).as_millis(),
+        write_ms: (done - fitted).as_millis(),
+    })
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Runs a `recommendations.refresh` job.
+///
+/// # Errors
+/// `Retry` on database failures.
+pub async fn refresh_job(state: &AppState) -> Result<(), JobError> {
+    refresh(&state.db).await.map(|_| ()).map_err(|e| JobError::Retry(format!("{e:#}")))
+}
+
+/// Queues a refresh; returns the id its job carries.
+///
+/// # Errors
+/// Database failures.
+pub async fn queue_refresh(state: &AppState) -> ApiResult<Uuid> {
+    let ref_id = Uuid::now_v7();
+    let job = NewJob {
+        kind: REFRESH_JOB,
+        payload: serde_json::json!({"requested": true}),
+        dedupe_key: None,
+        ref_id: Some(ref_id),
+        run_at: Utc::now(),
+        max_attempts: state.jobs.config.max_attempts,
+    };
+    let _writer = crate::db::sqlite_writer(&state.db).await;
+    crate::jobs::store::enqueue(&state.db, &[job]).await?;
+    drop(_writer);
+    state.jobs.wake();
+    Ok(ref_id)
+}
+
+fn parse(json: &str) -> Vec<Stored> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// How many of each list a reader gets.
+const SHOWN: usize = 5;
+
+/// A client's recommendations, as stored, with what became inactive or ran out since left out.
+///
+/// # Errors
+/// `NotFound` for an unknown client, and for another client's id when a client asks.
+pub async fn for_client(
+    db: &DatabaseConnection,
+    caller: &CurrentUser,
+    id: Uuid,
+) -> ApiResult<Recommendations> {
+    if caller.is(Role::Client) && caller.id != id {
+        return Err(ApiError::NotFound("client"));
+    }
+    let client = users::Entity::find_by_id(id).one(db).await?.filter(|u| u.role == "client");
+    if client.is_none() {
+        return Err(ApiError::NotFound("client"));
+    }
+    let row = recommendations::Entity::find_by_id(id).one(db).await?;
+    let (services_json, products_json, generated_at) = match &row {
+        Some(r) => (r.services.clone(), r.products.clone(), Some(r.generated_at)),
+        // A client who joined since the last refresh: what is popular.
+        None => match recommendation_model::Entity::find_by_id(1).one(db).await? {
+            Some(m) => (m.popular_services, m.popular_products, Some(m.generated_at)),
+            None => ("[]".into(), "[]".into(), None),
+        },
+    };
+    let (services, products) = (parse(&services_json), parse(&products_json));
+    let mut service_ids: Vec<Uuid> = services.iter().map(|s| s.id).collect();
+    if let Some(next) = row.as_ref().and_then(|r| r.next_service_id) {
+        service_ids.push(next);
+    }
+    let live_services: HashMap<Uuid, services::Model> = services::Entity::find()
+        .filter(services::Column::Id.is_in(service_ids))
+        .filter(services::Column::IsActive.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let live_products: HashMap<Uuid, products::Model> = products::Entity::find()
+        .filter(products::Column::Id.is_in(products.iter().map(|p| p.id)))
+        .filter(products::Column::Active.eq(true))
+        .filter(products::Column::Retail.eq(true))
+        .filter(products::Column::OnHand.gt(0))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let next_service =
+        row.as_ref().and_then(|r| next_of(r, |id| live_services.get(&id).map(|s| s.name.clone())));
+    Ok(Recommendations {
+        client_id: id,
+        next_service,
+        services: services
+            .into_iter()
+            .filter_map(|s| {
+                let live = live_services.get(&s.id)?;
+                Some(ServiceRecommendation {
+                    service_id: s.id,
+                    name: live.name.clone(),
+                    score: s.score,
+                    reason: s.reason,
+                })
+            })
+            .take(SHOWN)
+            .collect(),
+        products: products
+            .into_iter()
+            .filter_map(|p| {
+                let live = live_products.get(&p.id)?;
+                Some(ProductRecommendation {
+                    product_id: p.id,
+                    sku: live.sku.clone(),
+                    name: live.name.clone(),
+                    score: p.score,
+                    reason: p.reason,
+                })
+            })
+            .take(SHOWN)
+            .collect(),
+        generated_at,
+    })
+}
+
+fn next_of(r: &recommendations::Model, name: impl Fn(Uuid) -> Option<String>) -> Option<NextService> {
+    let id = r.next_service_id?;
+    Some(NextService {
+        service_id: id,
+        name: name(id)?,
+        due_on: r.due_on?,
+        last_visit_on: r.last_visit_on?,
+        reason: r.reason.clone()?,
+        confidence: r.confidence.unwrap_or(0.0),
+    })
+}
+
+/// Clients due for a visit before `q.before`, soonest (most overdue) first; by default those
+/// who already hold an upcoming booking are left out, and so are deactivated clients and
+/// services.
+///
+/// # Errors
+/// Database failures only.
+pub async fn due(db: &DatabaseConnection, q: DueQuery) -> ApiResult<Page<DueClient>> {
+    let now = Utc::now();
+    let before: NaiveDate = q.before.unwrap_or_else(|| now.date_naive() + chrono::Duration::days(7));
+    let window = crate::pagination::Window::new(q.limit, q.offset);
+    let r = |c: recommendations::Column| Expr::col((recommendations::Entity, c));
+    let mut select = Query::select();
+    select
+        .from(recommendations::Entity)
+        .inner_join(
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id))
+                .equals((recommendations::Entity, recommendations::Column::ClientId)),
+        )
+        .inner_join(
+            services::Entity,
+            Expr::col((services::Entity, services::Column::Id))
+                .equals((recommendations::Entity, recommendations::Column::NextServiceId)),
+        )
+        .and_where(r(recommendations::Column::DueOn).lt(before))
+        .and_where(Expr::col((users::Entity, users::Column::IsActive)).eq(true))
+        .and_where(Expr::col((services::Entity, services::Column::IsActive)).eq(true));
+    if q.unbooked_only.unwrap_or(true) {
+        let mut upcoming = Query::select();
+        upcoming
+            .expr(Expr::val(1))
+            .from(bookings::Entity)
+            .and_where(
+                Expr::col((bookings::Entity, bookings::Column::ClientId))
+                    .equals((recommendations::Entity, recommendations::Column::ClientId)),
+            )
+            .and_where(Expr::col((bookings::Entity, bookings::Column::StartAt)).gt(now))
+            .and_where(
+                Expr::col((bookings::Entity, bookings::Column::Status)).is_in(["pending", "confirmed"]),
+            );
+        select.and_where(Expr::exists(upcoming).not());
+    }
+    let mut count = select.clone();
+    count.expr(Expr::col((recommendations::Entity, recommendations::Column::ClientId)).count());
+    let total: i64 = match db.query_one(&count).await? {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    select
+        .columns([
+            (recommendations::Entity, recommendations::Column::ClientId),
+            (recommendations::Entity, recommendations::Column::NextServiceId),
+            (recommendations::Entity, recommendations::Column::DueOn),
+            (recommendations::Entity, recommendations::Column::LastVisitOn),
+            (recommendations::Entity, recommendations::Column::Reason),
+            (recommendations::Entity, recommendations::Column::Confidence),
+        ])
+        .column((users::Entity, users::Column::FullName))
+        .column((users::Entity, users::Column::Email))
+        .column((users::Entity, users::Column::Phone))
+        .column((services::Entity, services::Column::Name))
+        .order_by((recommendations::Entity, recommendations::Column::DueOn), Order::Asc)
+        .order_by((recommendations::Entity, recommendations::Column::ClientId), Order::Asc)
+        .limit(window.limit)
+        .offset(window.offset);
+    let mut items = Vec::new();
+    for row in db.query_all(&select).await? {
+        items.push(DueClient {
+            client_id: row.try_get_by_index(0)?,
+            full_name: row.try_get_by_index(6)?,
+            email: row.try_get_by_index(7)?,
+            phone: row.try_get_by_index(8)?,
+            next_service: NextService {
+                service_id: row.try_get_by_index(1)?,
+                name: row.try_get_by_index(9)?,
+                due_on: row.try_get_by_index(2)?,
+                last_visit_on: row.try_get_by_index(3)?,
+                reason: row.try_get_by_index(4)?,
+                confidence: row.try_get_by_index::<Option<f64>>(5)?.unwrap_or(0.0),
+            },
+        });
+    }
+    Ok(Page { items, total: total as u64, limit: window.limit, offset: window.offset })
+}
