@@ -4,7 +4,7 @@ release server, and runs each scenario with wrk (32 connections, fixed duration)
 requests/s, p50, p99, responses by status, the server's peak RSS and CPU seconds per 1,000
 requests. On PostgreSQL it also runs the pgbench ceiling for booking inserts.
 
-    python3 bench/run.py sqlite|postgres [--duration 20] [--only catalog,create,sale_many,sale_hot,sale_scarce]
+    python3 bench/run.py sqlite|postgres [--duration 20] [--only catalog,create,sale_many,sale_hot,sale_scarce,recommend]
 
 Needs: wrk (apt-get install wrk), pgbench for PostgreSQL (postgresql-contrib/client).
 """
@@ -34,6 +34,7 @@ SECRET = "bench-secret-0123456789-0123456789-0123456789"
 CONNECTIONS = 32
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SCARCE = None  # (sku, admin token) of the product that sells out in `sale_scarce`
+REFRESH_ADMIN = None  # the admin token that asks for the recommendations refresh
 
 
 def api(method, path, token=None, body=None):
@@ -166,6 +167,10 @@ def prepare(tmp, duration):
     files["sale_scarce"] = [sale(i, scarce) for i in range(150000)]
     global SCARCE
     SCARCE = (scarce, admin)
+    # Recommendations: each client's, read by the front desk (admin token), over all clients.
+    files["recommend"] = [("GET", f"/api/v2/recommendations/client/{clients[(i * 7919) % len(clients)]}", admin, None) for i in range(20000)]
+    global REFRESH_ADMIN
+    REFRESH_ADMIN = admin
     files["login"] = [("POST", "/api/v1/users/login", "", {"email": f"client{i % len(clients)}@bench.example", "password": "bench-password"}) for i in range(20000)]
     paths = {}
     for name, rows in files.items():
@@ -251,10 +256,20 @@ def main():
     try:
         files, creatable = prepare(tmp, args.duration)
         only = [s for s in args.only.split(",") if s]
-        for name in ["catalog", "availability_one", "availability_all", "create", "mixed", "login", "sale_many", "sale_hot", "sale_scarce"]:
+        for name in ["catalog", "availability_one", "availability_all", "create", "mixed", "login", "sale_many", "sale_hot", "sale_scarce", "recommend"]:
             if only and name not in only:
                 continue
+            refresh_s = None
+            if name == "recommend":
+                # The model first: queued, run by the server's worker; timed until it succeeded.
+                t = time.time()
+                ref = api("POST", "/api/v2/recommendations/refresh", REFRESH_ADMIN)["ref_id"]
+                while api("GET", f"/api/v2/jobs?ref_id={ref}", REFRESH_ADMIN)["items"][0]["status"] != "succeeded":
+                    time.sleep(0.05)
+                refresh_s = round(time.time() - t, 2)
             r = run_wrk(name, files[name], args.duration, server.pid)
+            if refresh_s is not None:
+                r["refresh_s"] = refresh_s
             if name == "sale_scarce":
                 sku, admin = SCARCE
                 product = api("GET", f"/api/v2/products?q={sku}", admin)["items"][0]

@@ -272,11 +272,14 @@ api_test! {
         salon::jobs::schedule::ensure(&app.db).await.unwrap();
         let ticks = processes.iter().flat_map(|p| (0..3).map(move |_| salon::jobs::schedule::tick(&p.state)));
         let won: usize = futures_util::future::join_all(ticks).await.into_iter().map(Result::unwrap).sum();
-        assert_eq!(won, 1, "one process wins the period");
+        // Each schedule (the sweep, the recommendations' refresh) is won by one process.
+        assert_eq!(won, salon::jobs::schedule::SCHEDULES.len(), "one process wins each period");
         let sweeps = jobs(&app, &admin, "kind=maintenance.sweep").await;
         assert_eq!(sweeps["total"], 1, "{sweeps}");
-        assert_eq!(app.drain().await, 1);
+        assert_eq!(jobs(&app, &admin, "kind=recommendations.refresh").await["total"], 1);
+        assert_eq!(app.drain().await, 2);
         assert_eq!(jobs(&app, &admin, "kind=maintenance.sweep&status=succeeded").await["total"], 1);
+        assert_eq!(jobs(&app, &admin, "kind=recommendations.refresh&status=succeeded").await["total"], 1);
     }
 }
 
