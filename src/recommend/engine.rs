@@ -10,7 +10,8 @@
 //!   theirs, with ten five sixths.
 //! - **Other services and products**: item-item collaborative filtering: cosine similarity
 //!   between items over the clients who had both (a service booked, a product bought), scored
-//!   against what the client had; a product they bought before adds a repurchase score.
+//!   against what the client had; a product they bought before adds a repurchase score. The
+//!   reason names the item that contributed most, with the counts behind it.
 //! - **No history**: what is popular over the last year.
 
 use std::collections::HashMap;
@@ -88,6 +89,9 @@ pub struct Model {
     transitions: Vec<Vec<f64>>,
     /// Item-item cosine similarity; items are services, then products.
     similarity: Vec<Vec<f32>>,
+    /// How many clients had both items, and each item (for the explanations).
+    together: Vec<Vec<f32>>,
+    clients_with: Vec<f32>,
     popular_services: Vec<Scored>,
     popular_products: Vec<Scored>,
     /// Per client: their visits (service, day) and purchases (product, day), oldest first.
@@ -166,6 +170,7 @@ impl Model {
                 }
             }
         }
+        let together = both.clone();
         for (a, row) in both.iter_mut().enumerate() {
             for (b, v) in row.iter_mut().enumerate() {
                 let norm = (count[a] * count[b]).sqrt();
@@ -208,6 +213,8 @@ impl Model {
             visit_interval,
             transitions,
             similarity: both,
+            together,
+            clients_with: count,
             popular_services,
             popular_products,
             visits,
@@ -286,6 +293,15 @@ impl Model {
                 format!("buy {}", self.products[i - n_services].name)
             }
         };
+        // "12 of the 40 clients who book Balayage also buy Colour-Protect Shampoo".
+        let because_of = |i: usize, target: usize, verb: &str, name: &str| {
+            format!(
+                "{} of the {} clients who {} also {verb} {name}",
+                self.together[i][target],
+                self.clients_with[i],
+                item_name(i)
+            )
+        };
         let similar = |target: usize| -> (f64, Option<usize>) {
             let mut best: (f64, Option<usize>) = (0.0, None);
             let mut sum = 0.0;
@@ -310,11 +326,7 @@ impl Model {
                 Some(Scored {
                     index: s,
                     score,
-                    reason: format!(
-                        "clients who {} often also book {}",
-                        item_name(because),
-                        self.services[s].name
-                    ),
+                    reason: because_of(because, s, "book", &self.services[s].name),
                 })
             })
             .collect();
@@ -349,9 +361,7 @@ impl Model {
                             date(last)
                         )
                     }
-                    (_, Some(i)) => {
-                        format!("clients who {} often buy {}", item_name(i), self.products[p].name)
-                    }
+                    (_, Some(i)) => because_of(i, n_services + p, "buy", &self.products[p].name),
                     _ => return None,
                 };
                 Some(Scored { index: p, score, reason })
@@ -513,6 +523,6 @@ mod tests {
         let m = Model::fit(&d, day(10));
         let r = m.recommend(3, day(10));
         assert_eq!(r.products[0].index, 1, "{r:?}");
-        assert_eq!(r.products[0].reason, "clients who book Balayage often buy Colour-Protect");
+        assert_eq!(r.products[0].reason, "2 of the 3 clients who book Balayage also buy Colour-Protect");
     }
 }

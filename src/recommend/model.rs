@@ -26,7 +26,7 @@ pub struct ServiceRecommendation {
     pub service_id: Uuid,
     pub name: String,
     pub score: f64,
-    #[schema(example = "clients who book Balayage often also book Gloss")]
+    #[schema(example = "12 of the 40 clients who book Balayage also book Gloss")]
     pub reason: String,
 }
 
@@ -36,7 +36,7 @@ pub struct ProductRecommendation {
     pub sku: String,
     pub name: String,
     pub score: f64,
-    #[schema(example = "clients who book Balayage often buy Colour-Protect Shampoo")]
+    #[schema(example = "12 of the 40 clients who book Balayage also buy Colour-Protect Shampoo")]
     pub reason: String,
 }
 

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -256,7 +256,56 @@ fn parse(json: &str) -> Vec<Stored> {
 /// How many of each list a reader gets.
 const SHOWN: usize = 5;
 
-/// A client's recommendations, as stored, with what became inactive or ran out since left out.
+/// The client's role and their stored row, in one query.
+#[derive(Debug, FromQueryResult)]
+struct Row {
+    role: String,
+    next_service_id: Option<Uuid>,
+    due_on: Option<NaiveDate>,
+    last_visit_on: Option<NaiveDate>,
+    reason: Option<String>,
+    confidence: Option<f64>,
+    services: Option<String>,
+    products: Option<String>,
+    generated_at: Option<DateTime<Utc>>,
+}
+
+/// Which of `services` and `products` may still be recommended (active; retail, active and in
+/// stock), with their names and SKUs, in one query.
+async fn live(
+    db: &DatabaseConnection,
+    services_ids: Vec<Uuid>,
+    product_ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, (String, String)>, DbErr> {
+    use sea_orm::sea_query::{Alias, UnionType};
+    let mut q = Query::select();
+    q.column(services::Column::Id)
+        .column(services::Column::Name)
+        .expr_as(Expr::val(""), Alias::new("sku"))
+        .from(services::Entity)
+        .and_where(Expr::col(services::Column::IsActive).eq(true))
+        .and_where(Expr::col(services::Column::Id).is_in(services_ids));
+    let mut p = Query::select();
+    p.column(products::Column::Id)
+        .column(products::Column::Name)
+        .column(products::Column::Sku)
+        .from(products::Entity)
+        .and_where(Expr::col(products::Column::Active).eq(true))
+        .and_where(Expr::col(products::Column::Retail).eq(true))
+        .and_where(Expr::col(products::Column::OnHand).gt(0))
+        .and_where(Expr::col(products::Column::Id).is_in(product_ids));
+    q.union(UnionType::All, p);
+    let mut found = HashMap::new();
+    for row in db.query_all(&q).await? {
+        let (id, name, sku): (Uuid, String, String) =
+            (row.try_get_by_index(0)?, row.try_get_by_index(1)?, row.try_get_by_index(2)?);
+        found.insert(id, (name, sku));
+    }
+    Ok(found)
+}
+
+/// A client's recommendations, as stored, with what became inactive or ran out since left out
+/// (two queries, three for a client who joined after the last refresh).
 ///
 /// # Errors
 /// `NotFound` for an unknown client, and for another client's id when a client asks.
@@ -268,54 +317,55 @@ pub async fn for_client(
     if caller.is(Role::Client) && caller.id != id {
         return Err(ApiError::NotFound("client"));
     }
-    let client = users::Entity::find_by_id(id).one(db).await?.filter(|u| u.role == "client");
-    if client.is_none() {
+    let mut q = Query::select();
+    q.column((users::Entity, users::Column::Role))
+        .columns([
+            (recommendations::Entity, recommendations::Column::NextServiceId),
+            (recommendations::Entity, recommendations::Column::DueOn),
+            (recommendations::Entity, recommendations::Column::LastVisitOn),
+            (recommendations::Entity, recommendations::Column::Reason),
+            (recommendations::Entity, recommendations::Column::Confidence),
+            (recommendations::Entity, recommendations::Column::Services),
+            (recommendations::Entity, recommendations::Column::Products),
+            (recommendations::Entity, recommendations::Column::GeneratedAt),
+        ])
+        .from(users::Entity)
+        .left_join(
+            recommendations::Entity,
+            Expr::col((recommendations::Entity, recommendations::Column::ClientId))
+                .equals((users::Entity, users::Column::Id)),
+        )
+        .and_where(Expr::col((users::Entity, users::Column::Id)).eq(id));
+    let row = match db.query_one(&q).await? {
+        Some(r) => Row::from_query_result(&r, "")?,
+        None => return Err(ApiError::NotFound("client")),
+    };
+    if row.role != "client" {
         return Err(ApiError::NotFound("client"));
     }
-    let row = recommendations::Entity::find_by_id(id).one(db).await?;
-    let (services_json, products_json, generated_at) = match &row {
-        Some(r) => (r.services.clone(), r.products.clone(), Some(r.generated_at)),
+    let (services_json, products_json, generated_at) = match (&row.services, &row.products) {
+        (Some(s), Some(p)) => (s.clone(), p.clone(), row.generated_at),
         // A client who joined since the last refresh: what is popular.
-        None => match recommendation_model::Entity::find_by_id(1).one(db).await? {
+        _ => match recommendation_model::Entity::find_by_id(1).one(db).await? {
             Some(m) => (m.popular_services, m.popular_products, Some(m.generated_at)),
             None => ("[]".into(), "[]".into(), None),
         },
     };
     let (services, products) = (parse(&services_json), parse(&products_json));
     let mut service_ids: Vec<Uuid> = services.iter().map(|s| s.id).collect();
-    if let Some(next) = row.as_ref().and_then(|r| r.next_service_id) {
-        service_ids.push(next);
-    }
-    let live_services: HashMap<Uuid, services::Model> = services::Entity::find()
-        .filter(services::Column::Id.is_in(service_ids))
-        .filter(services::Column::IsActive.eq(true))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let live_products: HashMap<Uuid, products::Model> = products::Entity::find()
-        .filter(products::Column::Id.is_in(products.iter().map(|p| p.id)))
-        .filter(products::Column::Active.eq(true))
-        .filter(products::Column::Retail.eq(true))
-        .filter(products::Column::OnHand.gt(0))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let next_service =
-        row.as_ref().and_then(|r| next_of(r, |id| live_services.get(&id).map(|s| s.name.clone())));
+    service_ids.extend(row.next_service_id);
+    let live = live(db, service_ids, products.iter().map(|p| p.id).collect()).await?;
+    let next_service = next_of(&row, |id| live.get(&id).map(|(name, _)| name.clone()));
     Ok(Recommendations {
         client_id: id,
         next_service,
         services: services
             .into_iter()
             .filter_map(|s| {
-                let live = live_services.get(&s.id)?;
+                let (name, _) = live.get(&s.id)?;
                 Some(ServiceRecommendation {
                     service_id: s.id,
-                    name: live.name.clone(),
+                    name: name.clone(),
                     score: s.score,
                     reason: s.reason,
                 })
@@ -325,11 +375,11 @@ pub async fn for_client(
         products: products
             .into_iter()
             .filter_map(|p| {
-                let live = live_products.get(&p.id)?;
+                let (name, sku) = live.get(&p.id)?;
                 Some(ProductRecommendation {
                     product_id: p.id,
-                    sku: live.sku.clone(),
-                    name: live.name.clone(),
+                    sku: sku.clone(),
+                    name: name.clone(),
                     score: p.score,
                     reason: p.reason,
                 })
@@ -340,7 +390,7 @@ pub async fn for_client(
     })
 }
 
-fn next_of(r: &recommendations::Model, name: impl Fn(Uuid) -> Option<String>) -> Option<NextService> {
+fn next_of(r: &Row, name: impl Fn(Uuid) -> Option<String>) -> Option<NextService> {
     let id = r.next_service_id?;
     Some(NextService {
         service_id: id,

@@ -72,7 +72,7 @@ api_test! {
         assert!(reason.starts_with("Last Cut on ") && reason.ends_with("you usually come every 2 weeks"), "{reason}");
         let products = recs.body["products"].as_array().unwrap();
         assert_eq!(products[0]["product_id"], spray["id"], "{}", recs.text);
-        assert_eq!(products[0]["reason"], "clients who book Cut often buy Protect spray");
+        assert_eq!(products[0]["reason"], "1 of the 2 clients who book Cut also buy Protect spray");
 
         // Staff and admins read it; another client gets a 404, as for an unknown id.
         assert_eq!(app.get(&path).token(&s.staff_token).send().await.status, StatusCode::OK);
