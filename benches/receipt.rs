@@ -29,6 +29,7 @@ fn receipt(lines: usize) -> Receipt {
         tax: "179.60".into(),
         prices_include_tax: true,
         total: "987.00".into(),
+        returned: None,
         paid: "987.00".into(),
         balance: "0.00".into(),
         settled: true,

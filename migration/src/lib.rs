@@ -13,6 +13,7 @@ mod m20261202_000006_jobs;
 mod m20261202_000007_inventory;
 mod m20261203_000008_payments;
 mod m20261203_000009_recommendations;
+mod m20261203_000010_invoice_intents;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_inventory::Migration),
             Box::new(m20261203_000008_payments::Migration),
             Box::new(m20261203_000009_recommendations::Migration),
+            Box::new(m20261203_000010_invoice_intents::Migration),
         ]
     }
 }

@@ -57,17 +57,20 @@ fn negotiate(accept: Option<&str>) -> Format {
             Some((kind.trim().to_ascii_lowercase(), sub.trim().to_ascii_lowercase(), q))
         })
         .collect();
+    // (q, how specific the matching range is: 2 exact, 1 `type/*`, 0 `*/*`).
     let quality = |kind: &str, sub: &str| {
-        let exact = ranges.iter().find(|(k, s, _)| k == kind && s == sub);
-        let family = ranges.iter().find(|(k, s, _)| k == kind && s == "*");
-        let any = ranges.iter().find(|(k, s, _)| k == "*" && s == "*");
-        exact.or(family).or(any).map_or(0.0, |(_, _, q)| *q)
+        let exact = ranges.iter().find(|(k, s, _)| k == kind && s == sub).map(|r| (r.2, 2));
+        let family = ranges.iter().find(|(k, s, _)| k == kind && s == "*").map(|r| (r.2, 1));
+        let any = ranges.iter().find(|(k, s, _)| k == "*" && s == "*").map(|r| (r.2, 0));
+        exact.or(family).or(any).unwrap_or((0.0, 0))
     };
-    let mut best = (Format::Json, 0.0_f32);
+    // The highest q wins; on equal q, the type named more specifically (`application/pdf,
+    // */*` is a PDF); then JSON.
+    let mut best = (Format::Json, 0.0_f32, -1);
     for (format, kind, sub) in OFFERED {
-        let q = quality(kind, sub);
-        if q > best.1 {
-            best = (format, q);
+        let (q, specific) = quality(kind, sub);
+        if q > 0.0 && (q > best.1 || (q == best.1 && specific > best.2)) {
+            best = (format, q, specific);
         }
     }
     best.0
@@ -141,5 +144,7 @@ mod tests {
         assert_eq!(negotiate(Some("TEXT/HTML")), Format::Html);
         assert_eq!(negotiate(Some("image/png")), Format::Json);
         assert_eq!(negotiate(Some(";;,/,q=")), Format::Json);
+        assert_eq!(negotiate(Some("application/pdf, */*")), Format::Pdf);
+        assert_eq!(negotiate(Some("*/*, text/html")), Format::Html);
     }
 }

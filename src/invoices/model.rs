@@ -64,15 +64,22 @@ pub struct InvoiceView {
     pub discount_cents: i64,
     pub tax_cents: i64,
     pub total_cents: i64,
+    /// What the goods returned from the invoice's sale were worth (0 for a booking's).
+    pub returned_cents: i64,
     /// Captured minus refunded, over the payments of this invoice and its booking's deposit.
     pub paid_cents: i64,
-    /// `total_cents - paid_cents`; negative when more was paid than is due.
+    /// `total_cents - returned_cents - paid_cents`; negative when more was paid than is due.
     pub balance_cents: i64,
     pub created_at: DateTime<Utc>,
 }
 
 impl InvoiceView {
-    pub fn new(i: invoices::Model, lines: Vec<invoice_lines::Model>, paid_cents: i64) -> Self {
+    pub fn new(
+        i: invoices::Model,
+        lines: Vec<invoice_lines::Model>,
+        returned_cents: i64,
+        paid_cents: i64,
+    ) -> Self {
         Self {
             id: i.id,
             number: i.number,
@@ -85,8 +92,9 @@ impl InvoiceView {
             discount_cents: i.discount_cents,
             tax_cents: i.tax_cents,
             total_cents: i.total_cents,
+            returned_cents,
             paid_cents,
-            balance_cents: i.total_cents - paid_cents,
+            balance_cents: i.total_cents - returned_cents - paid_cents,
             created_at: i.created_at,
         }
     }

@@ -35,6 +35,8 @@ pub struct Receipt {
     pub tax: String,
     pub prices_include_tax: bool,
     pub total: String,
+    /// What the goods returned from the sale were worth, when any were.
+    pub returned: Option<String>,
     pub paid: String,
     pub balance: String,
     pub settled: bool,
@@ -118,6 +120,7 @@ impl Receipt {
             tax: m(view.tax_cents),
             prices_include_tax: salon.prices_include_tax,
             total: m(view.total_cents),
+            returned: (view.returned_cents != 0).then(|| m(view.returned_cents)),
             paid: m(view.paid_cents),
             balance: m(view.balance_cents),
             settled: view.balance_cents <= 0,
@@ -314,12 +317,15 @@ pub fn pdf(r: &Receipt) -> Vec<u8> {
     if let Some(d) = &r.discount {
         totals.push(("Discounts", d.as_str(), false));
     }
-    totals.extend([
-        (tax_label, r.tax.as_str(), false),
-        ("Total", r.total.as_str(), true),
-        ("Paid", r.paid.as_str(), false),
-        ("Balance due", r.balance.as_str(), true),
-    ]);
+    totals.extend([(tax_label, r.tax.as_str(), false), ("Total", r.total.as_str(), true)]);
+    if let Some(back) = &r.returned {
+        totals.push(("Returned", back.as_str(), false));
+    }
+    totals.extend([("Paid", r.paid.as_str(), false), ("Balance due", r.balance.as_str(), true)]);
+    // The totals (and the closing line) stay above the bottom margin: else on a page of their own.
+    if w.y - (totals.len() as f32 + 2.0) * ROW < 50.0 {
+        pages.push(std::mem::replace(&mut w, Writer::new()).content);
+    }
     for (label, amount, strong) in totals {
         let font = if strong { BOLD } else { REGULAR };
         w.right(font, BODY, COLUMNS[3], label);
@@ -418,6 +424,7 @@ mod tests {
             tax: "3.55".into(),
             prices_include_tax: true,
             total: "18.98".into(),
+            returned: None,
             paid: "18.98".into(),
             balance: "0.00".into(),
             settled: true,

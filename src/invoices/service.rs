@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, Select, Statement,
+    QueryOrder, QuerySelect, Select, Statement,
 };
 use uuid::Uuid;
 
@@ -239,8 +239,26 @@ async fn paid<C: ConnectionTrait>(db: &C, rows: &[invoices::Model]) -> Result<Ha
 /// # Errors
 /// Database failures.
 pub async fn balance<C: ConnectionTrait>(db: &C, invoice: &invoices::Model) -> Result<i64, DbErr> {
-    let paid = paid(db, std::slice::from_ref(invoice)).await?;
-    Ok(invoice.total_cents - paid.get(&invoice.id).copied().unwrap_or(0))
+    let one = std::slice::from_ref(invoice);
+    let (paid, returned) = (paid(db, one).await?, returned(db, one).await?);
+    let of = |m: &HashMap<Uuid, i64>| m.get(&invoice.id).copied().unwrap_or(0);
+    Ok(invoice.total_cents - of(&returned) - of(&paid))
+}
+
+/// What the goods returned from each sale invoice's sale were worth, by invoice.
+async fn returned<C: ConnectionTrait>(db: &C, rows: &[invoices::Model]) -> Result<HashMap<Uuid, i64>, DbErr> {
+    let by_sale: HashMap<Uuid, Uuid> = rows.iter().filter_map(|i| Some((i.sale_id?, i.id))).collect();
+    if by_sale.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found: Vec<(Uuid, i64)> = sales::Entity::find()
+        .select_only()
+        .columns([sales::Column::Id, sales::Column::RefundedCents])
+        .filter(sales::Column::Id.is_in(by_sale.keys().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found.into_iter().filter_map(|(sale, cents)| Some((*by_sale.get(&sale)?, cents))).collect())
 }
 
 /// `rows` with their lines and what was paid, in two queries.
@@ -258,13 +276,14 @@ async fn views<C: ConnectionTrait>(db: &C, rows: Vec<invoices::Model>) -> Result
     {
         lines.entry(line.invoice_id).or_default().push(line);
     }
-    let paid = paid(db, &rows).await?;
+    let (paid, returned) = (paid(db, &rows).await?, returned(db, &rows).await?);
     Ok(rows
         .into_iter()
         .map(|i| {
-            let (lines, paid) =
-                (lines.remove(&i.id).unwrap_or_default(), paid.get(&i.id).copied().unwrap_or(0));
-            InvoiceView::new(i, lines, paid)
+            let of = |m: &HashMap<Uuid, i64>| m.get(&i.id).copied().unwrap_or(0);
+            let (back, paid) = (of(&returned), of(&paid));
+            let own = lines.remove(&i.id).unwrap_or_default();
+            InvoiceView::new(i, own, back, paid)
         })
         .collect())
 }

@@ -268,15 +268,7 @@ pub async fn refund_invoice<C: ConnectionTrait>(
         };
         refunds::Entity::insert(refunds::ActiveModel::from(row.clone())).exec_without_returning(txn).await?;
         if online {
-            let job = NewJob {
-                kind: REFUND_JOB,
-                payload: json!({"refund_id": row.id}),
-                dedupe_key: Some(format!("refund:{}", row.id)),
-                ref_id: Some(p.id),
-                run_at: now,
-                max_attempts,
-            };
-            crate::jobs::store::enqueue(txn, &[job]).await?;
+            crate::jobs::store::enqueue(txn, &[refund_job(&row, max_attempts)]).await?;
         }
         left -= k;
         if left == 0 {
@@ -286,7 +278,8 @@ pub async fn refund_invoice<C: ConnectionTrait>(
     Ok(amount - left)
 }
 
-/// Runs a `payments.refund` job: sends a reserved refund to Stripe. A refund Stripe refuses
+/// Runs a `payments.refund` job: sends a reserved refund to Stripe (retried while Stripe does
+/// not answer, under the same idempotency key). A refund Stripe refuses
 /// is recorded `failed` and its amount given back to the payment (an admin can refund again),
 /// and the job ends `dead` with the gateway's reason, so it shows among the failed jobs.
 ///
@@ -308,7 +301,11 @@ pub async fn send_refund(state: &AppState, job: &crate::jobs::store::Claimed) ->
         .one(db)
         .await?
         .ok_or_else(|| JobError::Permanent("the payment no longer exists".into()))?;
-    finish_refund(state, &p, row).await.map(|_| ()).map_err(|e| JobError::Permanent(e.to_string()))
+    match finish_refund(state, &p, row).await {
+        Ok(_) => Ok(()),
+        Err(e @ ApiError::Unavailable(_)) => Err(JobError::Retry(e.to_string())),
+        Err(e) => Err(JobError::Permanent(e.to_string())),
+    }
 }
 
 /// Withdraws an open online payment before money is taken another way: its intent is
@@ -498,7 +495,27 @@ pub async fn pay_invoice(
             caller.id,
             now,
         );
-        insert_payment(db, row.clone()).await?;
+        // One open online payment per invoice (a partial unique index): a request racing this
+        // one gets the payment it opened.
+        match insert_payment(db, row.clone()).await {
+            Ok(()) => {}
+            Err(e) if is_open_intent(&e) => {
+                let open = payments::Entity::find()
+                    .filter(payments::Column::InvoiceId.eq(invoice.id))
+                    .filter(payments::Column::Method.eq("stripe"))
+                    .filter(payments::Column::Status.eq("pending"))
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::conflict(
+                            "payment-pending",
+                            "an online payment of this invoice is in progress",
+                        )
+                    })?;
+                return Ok((false, open.into()));
+            }
+            Err(e) => return Err(e.into()),
+        }
         let description = format!("Invoice {}", invoice.number);
         let metadata = [("invoice_id", invoice.id.to_string()), ("kind", "invoice".to_owned())];
         return match stripe_client
@@ -563,6 +580,12 @@ pub async fn pay_invoice(
     }
 }
 
+fn is_open_intent(e: &DbErr) -> bool {
+    let text = e.to_string();
+    text.contains("payments_one_open_intent")
+        || text.contains("UNIQUE constraint failed: payments.invoice_id")
+}
+
 fn is_unique(e: &DbErr) -> bool {
     let text = e.to_string();
     text.contains("payments_one_deposit") || text.contains("UNIQUE constraint failed: payments.booking_id")
@@ -575,14 +598,24 @@ async fn insert_payment(db: &DatabaseConnection, row: payments::Model) -> Result
 
 async fn set_intent(db: &DatabaseConnection, id: Uuid, intent: &Intent) -> ApiResult<payments::Model> {
     let _writer = crate::db::sqlite_writer(db).await;
-    payments::Entity::update_many()
+    let set = payments::Entity::update_many()
         .col_expr(payments::Column::GatewayRef, Expr::value(intent.id.clone()))
         .col_expr(payments::Column::ClientSecret, Expr::value(intent.client_secret.clone()))
         .col_expr(payments::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(payments::Column::Id.eq(id))
+        .filter(payments::Column::Status.eq("pending"))
         .exec(db)
-        .await?;
+        .await?
+        .rows_affected;
     drop(_writer);
+    // Withdrawn while Stripe was creating it: its client secret is never handed out, so the
+    // intent cannot be paid.
+    if set == 0 {
+        return Err(ApiError::conflict(
+            "payment-withdrawn",
+            "this payment was withdrawn meanwhile; ask again",
+        ));
+    }
     payments::Entity::find_by_id(id).one(db).await?.ok_or(ApiError::NotFound("payment"))
 }
 
@@ -744,7 +777,29 @@ pub async fn refund(state: &AppState, caller: &CurrentUser, req: RefundRequest) 
     }
     let reason = req.reason.trim().to_owned();
     let row = reserve_refund(state, &p, req.amount_cents, &reason, Some(caller.id)).await?;
-    finish_refund(state, &p, row).await
+    match finish_refund(state, &p, row.clone()).await {
+        // Reserved and pending: the queue asks Stripe again.
+        Err(ApiError::Unavailable(_)) => {
+            let job = refund_job(&row, state.jobs.config.max_attempts);
+            let _writer = crate::db::sqlite_writer(db).await;
+            crate::jobs::store::enqueue(db, &[job]).await?;
+            drop(_writer);
+            state.jobs.wake();
+            Ok(row.into())
+        }
+        done => done,
+    }
+}
+
+fn refund_job(row: &refunds::Model, max_attempts: i32) -> NewJob {
+    NewJob {
+        kind: REFUND_JOB,
+        payload: json!({"refund_id": row.id}),
+        dedupe_key: Some(format!("refund:{}", row.id)),
+        ref_id: Some(row.payment_id),
+        run_at: Utc::now(),
+        max_attempts,
+    }
 }
 
 async fn reserve_refund(
@@ -852,6 +907,12 @@ async fn finish_refund(state: &AppState, p: &payments::Model, row: refunds::Mode
                 ..row
             };
             Ok(row.into())
+        }
+        Err(GatewayError::Unavailable(why)) => {
+            // Stripe may have refunded already: the reservation stays, and the refund is asked
+            // for again under the same idempotency key (never a second refund).
+            tracing::warn!(refund_id = %row.id, error = %why, "the gateway did not answer a refund; it stays pending");
+            Err(ApiError::Unavailable("the payment gateway did not answer; the refund stays pending".into()))
         }
         Err(e) => {
             release_refund(db, &row, &e.to_string()).await?;

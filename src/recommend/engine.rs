@@ -332,7 +332,8 @@ impl Model {
             .collect();
         services.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
         services.truncate(KEEP);
-        fill(&mut services, &self.popular_services, next);
+        // Popular services the client has not had yet.
+        fill(&mut services, &self.popular_services, |s| Some(s) == next || profile.contains_key(&s));
         recs.services = services;
 
         let bought: HashMap<usize, (f64, NaiveDate)> =
@@ -369,7 +370,7 @@ impl Model {
             .collect();
         products.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
         products.truncate(KEEP);
-        fill(&mut products, &self.popular_products, None);
+        fill(&mut products, &self.popular_products, |_| false);
         recs.products = products;
         recs
     }
@@ -423,13 +424,13 @@ impl Model {
     }
 }
 
-/// Tops `list` up to `KEEP` with popular items it lacks (never `except`).
-fn fill(list: &mut Vec<Scored>, popular: &[Scored], except: Option<usize>) {
+/// Tops `list` up to `KEEP` with popular items it lacks (never one `except` refuses).
+fn fill(list: &mut Vec<Scored>, popular: &[Scored], except: impl Fn(usize) -> bool) {
     for p in popular {
         if list.len() >= KEEP {
             break;
         }
-        if Some(p.index) != except && !list.iter().any(|s| s.index == p.index) {
+        if !except(p.index) && !list.iter().any(|s| s.index == p.index) {
             list.push(Scored { score: 0.0, ..p.clone() });
         }
     }

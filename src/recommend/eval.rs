@@ -123,7 +123,7 @@ pub fn evaluate(data: &Data) -> Report {
         if held_visit[c].is_none() && held_products[c].is_none() {
             continue;
         }
-        // As of the day of what was held out, as a front desk would have asked then.
+        // As of the day after the data ends (the model's recency and popularity count from it).
         let recs = model.recommend(c, today);
         if let Some((service, day)) = held_visit[c] {
             let wanted = HashSet::from([service]);
@@ -140,7 +140,10 @@ pub fn evaluate(data: &Data) -> Report {
             let ranking: Vec<usize> = recs.products.iter().map(|p| p.index).collect();
             r.products_model.add(&ranking, wanted);
             r.products_popular.add(&popular_products, wanted);
-            r.products_last.add(&recent_distinct(&purchases[c]), wanted);
+            // The baseline, like the model, offers only what can be sold now.
+            let again: Vec<usize> =
+                recent_distinct(&purchases[c]).into_iter().filter(|&p| data.products[p].available).collect();
+            r.products_last.add(&again, wanted);
         }
     }
     r.due_cases = due_model.len();

@@ -13,7 +13,7 @@ pub struct NextService {
     pub name: String,
     /// When they are due (in the past when overdue).
     pub due_on: NaiveDate,
-    /// Their last visit for it (or, for a service they have not had, their last visit).
+    /// Their last visit (for anything): the due date counts from it.
     pub last_visit_on: NaiveDate,
     #[schema(example = "Last Colour on 14 Oct 2026; you usually come every 6 weeks")]
     pub reason: String,

@@ -555,12 +555,16 @@ pub async fn return_items(
         .filter(crate::entity::invoices::Column::SaleId.eq(sale.id))
         .one(&txn)
         .await?;
+    // Only what was paid beyond what the kept goods cost goes back (a part-paid sale first
+    // pays off its balance).
     if let Some(invoice) = invoice {
+        let due = crate::invoices::service::balance(&txn, &invoice).await?;
+        let give_back = (-due).clamp(0, refund);
         let why = format!("returned from sale {}", sale.id);
         crate::payments::service::refund_invoice(
             &txn,
             invoice.id,
-            refund,
+            give_back,
             &why,
             caller.id,
             now,

@@ -189,3 +189,25 @@ api_test! {
         assert!(request["body"].as_str().unwrap().contains("10.50"), "{request}");
     }
 }
+
+api_test! {
+    async fn a_return_from_a_part_paid_sale_first_pays_off_its_balance(app) {
+        let (_, admin) = app.admin().await;
+        let (_, staff) = app.staff().await;
+        product(&app, &admin, "PART-1", 10, json!({"price_cents": 1000})).await;
+        let res = app.post("/api/v2/sales/retail").token(&staff).json(json!({"lines": [{"sku": "PART-1", "quantity": 2}], "payment": {"method": "cash", "amount_cents": 1500}})).send().await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        let (sale, invoice_id) = (id(&res.body), res.body["invoice_id"].as_str().unwrap().to_owned());
+        // One back (worth 1000): the client owed 500, so 500 comes back.
+        let res = app.post(&format!("/api/v2/sales/{sale}/return")).token(&staff).json(json!({"lines": [{"sku": "PART-1", "quantity": 1}]})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let invoice = app.get(&format!("/api/v2/invoices/{invoice_id}")).token(&staff).send().await.body;
+        assert_eq!((invoice["returned_cents"].as_i64(), invoice["paid_cents"].as_i64(), invoice["balance_cents"].as_i64()), (Some(1000), Some(1000), Some(0)), "{invoice}");
+        let payments = app.get(&format!("/api/v2/payments?invoice_id={invoice_id}")).token(&admin).send().await;
+        assert_eq!(payments.body["items"][0]["refunded_cents"], 500, "{}", payments.text);
+        // Nothing is due: the returned goods are not asked for again.
+        app.post("/api/v2/payments").token(&staff).json(json!({"invoice_id": invoice_id, "method": "cash"})).send().await.assert_problem(409, "invoice-settled");
+        let page = app.get(&format!("/api/v2/invoices/{invoice_id}")).token(&staff).header("accept", "text/html").send().await;
+        assert!(page.text.contains("Returned") && page.text.contains("Receipt "), "{}", page.text);
+    }
+}
