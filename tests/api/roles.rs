@@ -134,10 +134,11 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
     let alerts = app.get("/api/v2/inventory/alerts?limit=200").token(admin).send().await.body;
     let alert =
         alerts["items"].as_array().unwrap().iter().find(|a| a["sku"] == alerting.as_str()).map(id).unwrap();
+    // Two units: one comes back in the return case, and the other is still due for the payment case.
     let sold = app
         .post("/api/v2/sales/retail")
         .token(admin)
-        .json(json!({"client_id": target, "lines": [{"sku": sku, "quantity": 1}]}))
+        .json(json!({"client_id": target, "lines": [{"sku": sku, "quantity": 2}]}))
         .send()
         .await
         .body;
