@@ -57,7 +57,7 @@ pub async fn deposit(
         (status = 201, description = "The payment, new: `succeeded` at the desk, `pending` with a `client_secret` online", body = PaymentView),
         (status = 200, description = "The online payment of this amount already open", body = PaymentView),
         (status = 402, description = "`payment-declined`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invoice-settled` (nothing is due), `exceeds-balance`, or `payment-captured` (an online payment was captured meanwhile)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invoice-settled` (nothing is due), `exceeds-balance`, `payment-captured` (an online payment was captured meanwhile), `payment-withdrawn` (withdrawn while Stripe created it: ask again) or `payment-pending`", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "`gateway-error`: the payment is `failed`, nothing was charged", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]

@@ -308,6 +308,27 @@ pub async fn send_refund(state: &AppState, job: &crate::jobs::store::Claimed) ->
     }
 }
 
+/// The online payments of an invoice still open.
+fn open_intents(invoice_id: Uuid) -> Select<payments::Entity> {
+    payments::Entity::find()
+        .filter(payments::Column::InvoiceId.eq(invoice_id))
+        .filter(payments::Column::Method.eq("stripe"))
+        .filter(payments::Column::Status.eq("pending"))
+}
+
+/// Withdraws each of `open`; a 409 `payment-captured` when one turns out paid meanwhile.
+async fn withdraw_all(state: &AppState, open: &[payments::Model]) -> ApiResult<()> {
+    for p in open {
+        if withdraw(state, p).await? {
+            return Err(ApiError::conflict(
+                "payment-captured",
+                "an online payment of this invoice was just captured; read the invoice again",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Withdraws an open online payment before money is taken another way: its intent is
 /// cancelled at Stripe and the row marked `cancelled`. Returns `true` when Stripe says it was
 /// paid meanwhile: then that capture is recorded instead, and nothing is cancelled.
@@ -466,26 +487,14 @@ pub async fn pay_invoice(
     };
     let amount = due(crate::invoices::service::balance(db, &invoice).await?)?;
     // Online payments of this invoice still open.
-    let open = payments::Entity::find()
-        .filter(payments::Column::InvoiceId.eq(invoice.id))
-        .filter(payments::Column::Method.eq("stripe"))
-        .filter(payments::Column::Status.eq("pending"))
-        .all(db)
-        .await?;
+    let open = open_intents(invoice.id).all(db).await?;
     let now = Utc::now();
 
     if let Some(stripe_client) = stripe_client {
         if let Some(p) = open.iter().find(|p| p.amount_cents == amount && p.client_secret.is_some()) {
             return Ok((false, p.clone().into()));
         }
-        for p in &open {
-            if withdraw(state, p).await? {
-                return Err(ApiError::conflict(
-                    "payment-captured",
-                    "an online payment of this invoice was just captured; read the invoice again",
-                ));
-            }
-        }
+        withdraw_all(state, &open).await?;
         let row = invoice_payment(
             invoice.id,
             invoice.client_id,
@@ -500,18 +509,9 @@ pub async fn pay_invoice(
         match insert_payment(db, row.clone()).await {
             Ok(()) => {}
             Err(e) if is_open_intent(&e) => {
-                let open = payments::Entity::find()
-                    .filter(payments::Column::InvoiceId.eq(invoice.id))
-                    .filter(payments::Column::Method.eq("stripe"))
-                    .filter(payments::Column::Status.eq("pending"))
-                    .one(db)
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::conflict(
-                            "payment-pending",
-                            "an online payment of this invoice is in progress",
-                        )
-                    })?;
+                let open = open_intents(invoice.id).one(db).await?.ok_or_else(|| {
+                    ApiError::conflict("payment-pending", "an online payment of this invoice is in progress")
+                })?;
                 return Ok((false, open.into()));
             }
             Err(e) => return Err(e.into()),
@@ -531,14 +531,7 @@ pub async fn pay_invoice(
     }
 
     // At the desk: what is open online is withdrawn first, so the balance is not paid twice.
-    for p in &open {
-        if withdraw(state, p).await? {
-            return Err(ApiError::conflict(
-                "payment-captured",
-                "an online payment of this invoice was just captured; read the invoice again",
-            ));
-        }
-    }
+    withdraw_all(state, &open).await?;
     let _writer = crate::db::sqlite_writer(db).await;
     let txn = db.begin().await?;
     let written = async {
