@@ -4,7 +4,7 @@ release server, and runs each scenario with wrk (32 connections, fixed duration)
 requests/s, p50, p99, responses by status, the server's peak RSS and CPU seconds per 1,000
 requests. On PostgreSQL it also runs the pgbench ceiling for booking inserts.
 
-    python3 bench/run.py sqlite|postgres [--duration 20] [--only catalog,create,sale_many,sale_hot,sale_scarce,recommend]
+    python3 bench/run.py sqlite|postgres [--duration 20] [--only catalog,create,sale_many,sale_hot,sale_scarce,recommend,voice_parse,voice_turn]
 
 Needs: wrk (apt-get install wrk), pgbench for PostgreSQL (postgresql-contrib/client).
 """
@@ -171,6 +171,24 @@ def prepare(tmp, duration):
     files["recommend"] = [("GET", f"/api/v2/recommendations/client/{clients[(i * 7919) % len(clients)]}", admin, None) for i in range(20000)]
     global REFRESH_ADMIN
     REFRESH_ADMIN = admin
+    # Natural-language booking: parsing alone, and a conversation's first turn ("when is …
+    # free": parse, the vocabulary, availability, and a new session row written).
+    days = ["tomorrow", "next friday", "on saturday", "the 8th", "in two weeks", "March 3rd", "this weekend"]
+    times = ["at 3pm", "at half past four", "around quarter to 5", "at 15:30", "in the afternoon", "at noon", "morning 11"]
+    utterances = []
+    for i in range(2000):
+        d, t, k, n = days[i % 7], times[(i // 7) % 7], i % 50, i % 20
+        utterances.append([
+            f"Book a Service {k} with Stylist {n} {d} {t}",
+            f"when is Stylist {n} free {d} {t}?",
+            f"can I get a service {k} {d} {t} please",
+            f"move my appointment to {d} {t}",
+        ][i % 4])
+    files["voice_parse"] = [("POST", "/api/v2/voice/parse", client, {"text": u}) for u in utterances]
+    files["voice_turn"] = [
+        ("POST", "/api/v2/voice/booking", client, {"text": f"when is Stylist {i % 20} free {days[i % 4]} {times[(i // 4) % 7]}?"})
+        for i in range(20000)
+    ]
     files["login"] = [("POST", "/api/v1/users/login", "", {"email": f"client{i % len(clients)}@bench.example", "password": "bench-password"}) for i in range(20000)]
     paths = {}
     for name, rows in files.items():
@@ -256,7 +274,7 @@ def main():
     try:
         files, creatable = prepare(tmp, args.duration)
         only = [s for s in args.only.split(",") if s]
-        for name in ["catalog", "availability_one", "availability_all", "create", "mixed", "login", "sale_many", "sale_hot", "sale_scarce", "recommend"]:
+        for name in ["catalog", "availability_one", "availability_all", "create", "mixed", "login", "sale_many", "sale_hot", "sale_scarce", "recommend", "voice_parse", "voice_turn"]:
             if only and name not in only:
                 continue
             refresh_s = None

@@ -238,6 +238,7 @@ pub async fn load(db: &DatabaseConnection, size: Size) -> anyhow::Result<Loaded>
             old_value: Set(None),
             new_value: Set(Some(format!(r#"{{"status":"{}"}}"#, b.status))),
             reason: Set(None),
+            channel: Set("api".into()),
         })
         .collect();
     let staff_user: std::collections::HashMap<Uuid, Uuid> =

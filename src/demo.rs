@@ -221,6 +221,7 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
                     role: Role::Staff,
                     email: person.email.into(),
                     full_name: person.full_name.into(),
+                    channel: crate::auth::Channel::Api,
                 };
                 staff::replace_schedule(db, &owner, created.staff.id, ScheduleRequest { intervals: week })
                     .await

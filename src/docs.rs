@@ -39,6 +39,7 @@ use crate::state::AppState;
         (name = "sales", description = "Retail sales at the front desk, and returns"),
         (name = "payments", description = "Deposits, desk and Stripe payments, refunds, and Stripe's webhook"),
         (name = "recommendations", description = "The next service each client is due for, and what else they may like"),
+        (name = "voice", description = "Booking in plain words, offline: parse a text, hold a conversation, or sit behind a Dialogflow agent"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

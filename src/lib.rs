@@ -29,6 +29,7 @@ pub mod staff;
 pub mod state;
 pub mod telemetry;
 pub mod users;
+pub mod voice;
 
 use std::time::Duration;
 
@@ -69,6 +70,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(payments::router())
         .merge(invoices::router())
         .merge(recommend::router())
+        .merge(voice::router())
 }
 
 /// The OpenAPI document of [`api`], as served at `/openapi.json`.

@@ -1,5 +1,5 @@
 //! `salon`: serve (default), worker, migrate, create-admin, seed-demo, load-dataset,
-//! recommend-eval, fake-stripe.
+//! recommend-eval, voice-eval, fake-stripe.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -34,6 +34,16 @@ enum Command {
     /// visit and purchase, recommend from the rest, report hit rate at 3 and MRR against
     /// popularity and "same as last time", and the due dates' error; then refresh the model.
     RecommendEval,
+    /// Score the natural-language parser on lines in the format of
+    /// `../shared/data/sgd_services_1/train.jsonl`: date, time and intent accuracy and
+    /// stylist-name F1, the parse time per utterance, then one summary line. Needs no database.
+    VoiceEval {
+        file: std::path::PathBuf,
+        /// Which lines: `all`, or the fixed split's `dev` or `heldout` part (a dialogue is
+        /// held out when the FNV-1a hash of its id is divisible by 5).
+        #[arg(long, default_value = "all")]
+        part: String,
+    },
     /// Run a local stand-in for Stripe's API (PaymentIntents, refunds, signed webhooks) for
     /// demos: point STRIPE_API_BASE at it. Needs no database.
     FakeStripe {
@@ -57,6 +67,27 @@ enum Command {
     },
 }
 
+fn voice_eval(file: &std::path::Path, part: &str) -> anyhow::Result<()> {
+    use salon::voice::nlu::eval::{Part, evaluate, read_lines, timing};
+    let part = match part {
+        "all" => Part::All,
+        "dev" => Part::Dev,
+        "heldout" => Part::Heldout,
+        other => anyhow::bail!("--part must be all, dev or heldout, not {other:?}"),
+    };
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let lines = read_lines(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let report = evaluate(&lines, part);
+    let (p50, p99) = timing(&lines);
+    // The summary line comes last.
+    let text = report.to_string();
+    let (figures, summary) = text.trim_end().rsplit_once('\n').unwrap_or(("", text.trim_end()));
+    println!("{figures}");
+    println!("parse_time p50={:.1}us p99={:.1}us", p50.as_secs_f64() * 1e6, p99.as_secs_f64() * 1e6);
+    println!("{summary}");
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     limit_allocator_growth();
@@ -77,13 +108,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::FakeStripe { port, webhook_url, webhook_secret } => {
             return fake_stripe(port, webhook_url, webhook_secret).await;
         }
+        Command::VoiceEval { file, part } => return voice_eval(&file, &part),
         command => command,
     };
     let config = Config::from_env()?;
     let db = db::connect_with(&config.database_url, config.db_max_connections).await?;
     db::migrate(&db).await?;
     match command {
-        Command::FakeStripe { .. } => Ok(()), // served above, before the database opened
+        // Both run above, before the database opened.
+        Command::FakeStripe { .. } | Command::VoiceEval { .. } => Ok(()),
         Command::Migrate => {
             println!("migrations applied to {}", salon::config::redact_url(&config.database_url));
             Ok(())

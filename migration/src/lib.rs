@@ -14,6 +14,7 @@ mod m20261202_000007_inventory;
 mod m20261203_000008_payments;
 mod m20261203_000009_recommendations;
 mod m20261203_000010_invoice_intents;
+mod m20261204_000011_voice;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_payments::Migration),
             Box::new(m20261203_000009_recommendations::Migration),
             Box::new(m20261203_000010_invoice_intents::Migration),
+            Box::new(m20261204_000011_voice::Migration),
         ]
     }
 }

@@ -20,6 +20,26 @@ pub struct CurrentUser {
     pub role: Role,
     pub email: String,
     pub full_name: String,
+    /// What the caller acts through; booking history records it.
+    pub channel: Channel,
+}
+
+/// The way a request reaches the booking rules: the REST API itself, or a conversation
+/// (`/api/v2/voice/*`) that the server turned into the same calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Channel {
+    #[default]
+    Api,
+    Voice,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Api => "api",
+            Channel::Voice => "voice",
+        }
+    }
 }
 
 impl CurrentUser {
@@ -66,7 +86,16 @@ async fn authenticate(state: &AppState, token: &str) -> Result<(CurrentUser, See
         .ok_or(ApiError::Unauthorized("the account is inactive or no longer exists"))?;
     let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("user {} has unknown role", user.id))?;
     let seen = Seen { services: user.services_version };
-    Ok((CurrentUser { id: user.id, role, email: user.email, full_name: user.full_name }, seen))
+    Ok((
+        CurrentUser {
+            id: user.id,
+            role,
+            email: user.email,
+            full_name: user.full_name,
+            channel: Channel::Api,
+        },
+        seen,
+    ))
 }
 
 fn bearer_token(parts: &Parts) -> Option<&str> {

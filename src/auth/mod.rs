@@ -6,7 +6,7 @@ pub mod jwt;
 pub mod password;
 pub mod throttle;
 
-pub use extract::{Admin, AnyRole, CurrentUser, RequireRole, StaffOrAdmin};
+pub use extract::{Admin, AnyRole, Channel, CurrentUser, RequireRole, StaffOrAdmin};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -273,6 +273,9 @@ pub struct HistoryEventView {
     #[schema(value_type = Option<Object>)]
     pub new: Option<serde_json::Value>,
     pub reason: Option<String>,
+    /// What the change came through: `api`, or `voice` (`POST /api/v2/voice/booking`).
+    #[schema(example = "api")]
+    pub channel: String,
 }
 
 impl From<booking_events::Model> for HistoryEventView {
@@ -286,6 +289,7 @@ impl From<booking_events::Model> for HistoryEventView {
             old: parse(e.old_value),
             new: parse(e.new_value),
             reason: e.reason,
+            channel: e.channel,
         }
     }
 }

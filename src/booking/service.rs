@@ -19,7 +19,7 @@ use super::model::{
     CreateBookingRequest, ExplainQuery, ExplainView, HistoryView, RescheduleRequest, SlotView,
 };
 use super::store::{self, BookingFilter, Scope};
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{Channel, CurrentUser, Role};
 use crate::catalog::store as catalog_store;
 use crate::config::JobsConfig;
 use crate::entity::{booking_blocks, booking_events, bookings, services, settings, staff_services};
@@ -404,7 +404,7 @@ async fn book(
         if let Some(until) = hold_until {
             jobs.push(crate::payments::service::hold_expiry_job(row.id, until, outbox.max_attempts));
         }
-        match write_new(db, caller.id, &row, cal.block(start), key, &jobs).await {
+        match write_new(db, caller, &row, cal.block(start), key, &jobs).await {
             Ok(()) => return Ok((true, row.into())),
             Err(WriteError::StaffTaken) => last = taken(Vec::new()),
             Err(WriteError::ClientOverlap) => return Err(client_overlap()),
@@ -422,12 +422,13 @@ async fn book(
 /// The booking, its busy block, its `created` event and the idempotency key: all or nothing.
 async fn write_new(
     db: &DatabaseConnection,
-    actor: Uuid,
+    caller: &CurrentUser,
     row: &bookings::Model,
     block: Span,
     key: Option<&Key>,
     jobs: &[crate::jobs::store::NewJob],
 ) -> Result<(), WriteError> {
+    let actor = caller.id;
     let created = json!({"status": row.status, "staff_id": row.staff_id, "start_at": row.start_at, "end_at": row.end_at, "price_cents": row.price_cents});
     let key = key
         .map(|k| k.row(actor, &BookingView::from(row.clone()), Utc::now()))
@@ -443,7 +444,7 @@ async fn write_new(
             end_at: Set(block.end),
             active: Set(BookingStatus::parse(&row.status).is_some_and(BookingStatus::is_active)),
         },
-        event: event(row.id, actor, "created", None, Some(created), None),
+        event: event(row.id, actor, "created", None, Some(created), None, caller.channel),
         key,
         jobs: jobs.iter().map(|j| crate::jobs::store::insert_statement(j, row.created_at)).collect(),
     };
@@ -458,6 +459,7 @@ fn event(
     old: Option<serde_json::Value>,
     new: Option<serde_json::Value>,
     reason: Option<String>,
+    channel: Channel,
 ) -> booking_events::ActiveModel {
     booking_events::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -468,6 +470,7 @@ fn event(
         old_value: Set(old.map(|v| v.to_string())),
         new_value: Set(new.map(|v| v.to_string())),
         reason: Set(reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty())),
+        channel: Set(channel.as_str().to_owned()),
     }
 }
 
@@ -600,7 +603,7 @@ pub async fn reschedule(
         if let Some(span) = block {
             store::update_blocks(&txn, updated.id, updated.staff_id, span, true).await?;
         }
-        let e = event(updated.id, caller.id, kind, Some(old), Some(new), None);
+        let e = event(updated.id, caller.id, kind, Some(old), Some(new), None, caller.channel);
         let event_id = *e.id.as_ref();
         store::insert_event(&txn, e).await?;
         if moves && outbox.booking_messages {
@@ -666,7 +669,8 @@ pub async fn transition(
     let write = async {
         let _writer = crate::db::sqlite_writer(db).await;
         let txn = db.begin().await?;
-        let change = StatusChange { from, to, actor: caller.id, reason, refund_deposit };
+        let change =
+            StatusChange { from, to, actor: caller.id, reason, refund_deposit, channel: caller.channel };
         let changed = apply_status(&txn, outbox, &booking, change, now).await?;
         txn.commit().await.map(|()| changed)
     };
@@ -691,6 +695,7 @@ pub struct StatusChange {
     pub reason: Option<String>,
     /// Whether a paid deposit is refunded (a cancellation outside the window).
     pub refund_deposit: bool,
+    pub channel: Channel,
 }
 
 /// Writes a status change inside `txn`, only from the status `change.from` (of two racing
@@ -706,7 +711,7 @@ pub async fn apply_status<C: sea_orm::ConnectionTrait>(
     change: StatusChange,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let StatusChange { from, to, actor, reason, refund_deposit } = change;
+    let StatusChange { from, to, actor, reason, refund_deposit, channel } = change;
     let mut update = bookings::Entity::update_many()
         .col_expr(bookings::Column::Status, sea_orm::sea_query::Expr::value(to.as_str()))
         .col_expr(bookings::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now));
@@ -748,6 +753,7 @@ pub async fn apply_status<C: sea_orm::ConnectionTrait>(
         Some(json!({"status": from})),
         Some(json!({"status": to})),
         reason,
+        channel,
     );
     store::insert_event(txn, e).await?;
     // What the service used leaves the stock in the same transaction: never refused, a

@@ -14,6 +14,8 @@ pub struct Model {
     /// JSON text of the changed fields after the event.
     pub new_value: Option<String>,
     pub reason: Option<String>,
+    /// `api` or `voice`: what the change came through.
+    pub channel: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

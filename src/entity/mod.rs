@@ -33,4 +33,6 @@ pub mod staff_time_off;
 pub mod stock_alerts;
 pub mod stock_movements;
 pub mod users;
+pub mod voice_sessions;
+pub mod voice_synonyms;
 pub mod webhook_events;

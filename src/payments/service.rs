@@ -21,7 +21,7 @@ use super::model::{
     DepositRequest, DepositView, InvoicePaymentRequest, PaymentKind, PaymentListQuery, PaymentStatus,
     PaymentView, RefundRequest, RefundView,
 };
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{Channel, CurrentUser, Role};
 use crate::booking::model::BookingStatus;
 use crate::booking::service::{StatusChange, apply_status};
 use crate::config::JobsConfig;
@@ -701,6 +701,7 @@ pub async fn apply_capture<C: ConnectionTrait>(
                 actor,
                 reason: Some("deposit-paid".into()),
                 refund_deposit: false,
+                channel: Channel::Api,
             };
             apply_status(txn, outbox, &booking, change, now).await?;
         }
@@ -1078,6 +1079,7 @@ pub async fn expire_hold(state: &AppState, job: &crate::jobs::store::Claimed) ->
         actor: booking.client_id,
         reason: Some(DEPOSIT_EXPIRED.into()),
         refund_deposit: false,
+        channel: Channel::Api,
     };
     apply_status(&txn, &state.jobs.config, &booking, change, now).await?;
     txn.commit().await?;

@@ -24,3 +24,4 @@ mod settings;
 mod smtp_sink;
 mod staff;
 mod users;
+mod voice;

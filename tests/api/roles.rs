@@ -58,6 +58,13 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
     let unassigned = id(&app.create_service(admin, &format!("Unassigned {n}"), 30, 1000).await);
     let assignment = id(&app.assign(admin, &staff, &service).await);
     let week = json!({"intervals": [{"weekday": 1, "start": "09:00", "end": "17:00"}]});
+    let synonym = id(&app
+        .post("/api/v2/voice/synonyms")
+        .token(admin)
+        .json(json!({"kind": "service", "target_id": service, "phrase": format!("old phrase {n}")}))
+        .send()
+        .await
+        .body);
     // Bookings to act on, one day per caller so that nothing overlaps: pending ones (approval
     // required) and confirmed ones, all for `target`.
     let all_week: Vec<Value> =
@@ -535,6 +542,39 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
         ),
         at(Method::GET, "/api/v2/recommendations/due", None, [401, 403, 200, 200]),
         at(Method::POST, "/api/v2/recommendations/refresh", None, [401, 403, 403, 202]),
+        at(
+            Method::POST,
+            "/api/v2/voice/parse",
+            Some(json!({"text": "book a cut tomorrow at 3pm"})),
+            [401, 200, 200, 200],
+        ),
+        // No service named and none to infer: a question back, for anyone signed in.
+        at(
+            Method::POST,
+            "/api/v2/voice/booking",
+            Some(json!({"text": "when is anyone free tomorrow?"})),
+            [401, 200, 200, 200],
+        ),
+        at(
+            Method::POST,
+            "/api/v2/voice/dialogflow",
+            Some(json!({"queryResult": {"queryText": "hello"}})),
+            [401, 200, 200, 200],
+        ),
+        at(Method::GET, "/api/v2/voice/synonyms", None, [401, 403, 200, 200]),
+        at(
+            Method::POST,
+            "/api/v2/voice/synonyms",
+            Some(json!({"kind": "service", "target_id": service, "phrase": format!("matrix phrase {n}")})),
+            [401, 403, 403, 201],
+        ),
+        case(
+            Method::DELETE,
+            "/api/v2/voice/synonyms/{id}",
+            format!("/api/v2/voice/synonyms/{synonym}"),
+            None,
+            [401, 403, 403, 204],
+        ),
         at(Method::GET, "/healthz", None, [200; 4]),
         at(Method::GET, "/readyz", None, [200; 4]),
         at(Method::GET, "/metrics", None, [200; 4]),
