@@ -121,7 +121,7 @@ impl ApiError {
         }
     }
 
-    fn problem(&self) -> Problem {
+    pub fn problem(&self) -> Problem {
         if let Self::SlotUnavailable { detail, reasons } = self {
             return Problem {
                 kind: "/problems/slot-unavailable".into(),

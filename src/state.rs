@@ -24,6 +24,8 @@ pub struct AppState {
     pub jobs: Arc<Jobs>,
     /// Where messages go (SMTP, the SMS API, or the log).
     pub transports: Arc<Transports>,
+    /// The parser's vocabulary, reused while the database's version of it is unchanged.
+    pub vocabulary: Arc<crate::voice::store::VocabularyCache>,
     /// The Stripe adapter, when `STRIPE_SECRET_KEY` is set.
     pub stripe: Option<Arc<crate::payments::gateway::Stripe>>,
 }
@@ -61,6 +63,7 @@ impl AppState {
             jwt,
             metrics: Arc::new(Metrics::new()),
             services_cache: Arc::default(),
+            vocabulary: Arc::default(),
         })
     }
 }

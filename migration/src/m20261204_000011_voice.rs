@@ -2,9 +2,17 @@
 //! the user who talks and gone after `expires_at`), the synonyms admins add for services and
 //! staff ("men's cut" for "Men's Haircut"), and the channel a booking change came through,
 //! so a booking's history says which changes were made by voice.
+//!
+//! The parser's vocabulary (active services and staff with their synonyms) is kept in each
+//! process at a version, `cache_versions.vocabulary`, bumped by triggers on the three tables
+//! like the services version (see `m20261125_000005_cache_versions`).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+use sea_orm_migration::sea_orm::DbBackend;
+
+/// The tables whose rows the vocabulary is built from.
+const SOURCES: [&str; 3] = ["services", "staff", "voice_synonyms"];
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -113,10 +121,47 @@ impl MigrationTrait for Migration {
                     .add_column(string_len(BookingEvents::Channel, 16).default("api"))
                     .to_owned(),
             )
-            .await
+            .await?;
+        let db = manager.get_connection();
+        db.execute_unprepared("INSERT INTO cache_versions (name, version) VALUES ('vocabulary', 0)").await?;
+        for table in SOURCES {
+            if db.get_database_backend() == DbBackend::Postgres {
+                db.execute_unprepared(&format!(
+                    "CREATE TRIGGER {table}_vocabulary_version
+                         AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+                         FOR EACH STATEMENT EXECUTE FUNCTION salon_bump_cache_version('vocabulary')"
+                ))
+                .await?;
+            } else {
+                for event in ["INSERT", "UPDATE", "DELETE"] {
+                    db.execute_unprepared(&format!(
+                        "CREATE TRIGGER {table}_vocabulary_version_{} AFTER {event} ON {table} BEGIN
+                             UPDATE cache_versions
+                             SET version = max(version + 1, CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))
+                             WHERE name = 'vocabulary';
+                         END",
+                        event.to_lowercase()
+                    ))
+                    .await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        for table in SOURCES {
+            if db.get_database_backend() == DbBackend::Postgres {
+                db.execute_unprepared(&format!("DROP TRIGGER {table}_vocabulary_version ON {table}")).await?;
+            } else {
+                for event in ["insert", "update", "delete"] {
+                    db.execute_unprepared(&format!("DROP TRIGGER {table}_vocabulary_version_{event}"))
+                        .await?;
+                }
+            }
+        }
+        db.execute_unprepared("DELETE FROM cache_versions WHERE name = 'vocabulary'").await?;
         manager
             .alter_table(
                 Table::alter().table(BookingEvents::Table).drop_column(BookingEvents::Channel).to_owned(),

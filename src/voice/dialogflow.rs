@@ -70,12 +70,7 @@ impl WebhookRequest {
 
     fn parameter(&self, names: &[&str]) -> Option<String> {
         let params = self.parameters()?;
-        names.iter().find_map(|n| match params.get(*n)? {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            // Dialogflow's date-time entities may come as `{"date_time": "…"}` or similar.
-            Value::Object(o) => o.values().find_map(|v| v.as_str().map(str::to_owned)),
-            _ => None,
-        })
+        names.iter().find_map(|n| text_of(params.get(*n)?))
     }
 
     pub fn client_id(&self) -> Option<String> {
@@ -89,6 +84,27 @@ impl WebhookRequest {
             date: self.parameter(&["date"]),
             time: self.parameter(&["time"]),
         }
+    }
+}
+
+/// A parameter as text. Besides strings: CX's `@sys.date` (`{"year", "month", "day"}`) and
+/// `@sys.time` (`{"hours", "minutes"}`) as `YYYY-MM-DD` / `HH:MM`, ES's date-time and period
+/// objects by their start (`date_time`, `startDate`, `startDateTime`), and the first of a list.
+fn text_of(v: &Value) -> Option<String> {
+    let number = |o: &Map<String, Value>, k: &str| o.get(k).and_then(Value::as_f64).map(|n| n as i64);
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Array(items) => items.iter().find_map(text_of),
+        Value::Object(o) => {
+            if let (Some(y), Some(m), Some(d)) = (number(o, "year"), number(o, "month"), number(o, "day")) {
+                return Some(format!("{y:04}-{m:02}-{d:02}"));
+            }
+            if let Some(h) = number(o, "hours") {
+                return Some(format!("{h:02}:{:02}", number(o, "minutes").unwrap_or(0)));
+            }
+            ["date_time", "startDateTime", "startDate", "startTime"].iter().find_map(|k| text_of(o.get(*k)?))
+        }
+        _ => None,
     }
 }
 
@@ -112,29 +128,42 @@ pub struct WebhookResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub session_info: Option<Value>,
-    /// `{"salon": <the reply of POST /api/v2/voice/booking>}`.
+    /// `{"salon": <the reply of POST /api/v2/voice/booking>}`, or for a refused turn
+    /// `{"salon": {"status": "refused", "problem": <the problem document>}}`.
     #[schema(value_type = Object)]
     pub payload: Value,
 }
 
+/// A turn the booking rules refused (a cancellation inside the window, …): said to the
+/// caller like any other answer, since an agent cannot read a problem document.
+pub fn refused(cx: bool, problem: &Value) -> WebhookResponse {
+    let detail = problem["detail"].as_str().unwrap_or("That cannot be done.");
+    let message = format!("Sorry, that cannot be done: {detail}.");
+    say(cx, &message, json!({"salon": {"status": "refused", "problem": problem}}), None)
+}
+
 pub fn respond(cx: bool, reply: &VoiceReply) -> WebhookResponse {
-    let messages = json!([{"text": {"text": [reply.message]}}]);
-    let payload = json!({"salon": reply});
+    let parameters = json!({
+        "salon_session_id": reply.session_id,
+        "salon_status": reply.status,
+        "booking_id": reply.booking.as_ref().map(|b| b.id),
+    });
+    say(cx, &reply.message, json!({"salon": reply}), Some(parameters))
+}
+
+fn say(cx: bool, message: &str, payload: Value, parameters: Option<Value>) -> WebhookResponse {
+    let messages = json!([{"text": {"text": [message]}}]);
     if cx {
         WebhookResponse {
             fulfillment_text: None,
             fulfillment_messages: None,
             fulfillment_response: Some(json!({"messages": messages})),
-            session_info: Some(json!({"parameters": {
-                "salon_session_id": reply.session_id,
-                "salon_status": reply.status,
-                "booking_id": reply.booking.as_ref().map(|b| b.id),
-            }})),
+            session_info: parameters.map(|p| json!({"parameters": p})),
             payload,
         }
     } else {
         WebhookResponse {
-            fulfillment_text: Some(reply.message.clone()),
+            fulfillment_text: Some(message.to_owned()),
             fulfillment_messages: Some(messages),
             fulfillment_response: None,
             session_info: None,

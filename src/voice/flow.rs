@@ -25,6 +25,9 @@ pub struct State {
     /// A cancellation waiting for a yes.
     #[serde(default)]
     pub confirm_cancel: bool,
+    /// The instant of the offered slot picked, while its date and time stand.
+    #[serde(default)]
+    pub start_at: Option<DateTime<Utc>>,
     /// The slots offered in the last reply, earliest first.
     #[serde(default)]
     pub suggestions: Vec<Suggestion>,
@@ -43,11 +46,16 @@ impl State {
             self.time = NaiveTime::parse_from_str(&s.time, "%H:%M").ok();
             self.part_of_day = None;
             self.staff_id = Some(s.staff_id);
+            // The instant offered, so a clock change's repeated hour books the one offered.
+            self.start_at = Some(s.start_at);
             if matches!(self.intent, None | Some(Intent::Availability | Intent::Unknown)) {
                 self.intent = Some(Intent::Book);
             }
         }
-        if p.intent != Intent::Unknown && !(picked.is_some() && p.intent == Intent::Availability) {
+        // A pick answers the question in progress: "yes, the 3pm appointment" while moving a
+        // booking still moves it.
+        let answers = picked.is_some() && p.intent != Intent::Cancel;
+        if p.intent != Intent::Unknown && !answers {
             if self.intent != Some(p.intent) {
                 self.confirm_cancel = false;
             }
@@ -63,13 +71,16 @@ impl State {
             if let Some(date) = p.date {
                 self.date = Some(date);
                 self.date_to = p.date_to;
+                self.start_at = None;
             }
             if let Some(time) = p.time {
                 self.time = Some(time);
                 self.part_of_day = None;
+                self.start_at = None;
             } else if let Some(part) = p.part_of_day {
                 self.part_of_day = Some(part);
                 self.time = None;
+                self.start_at = None;
             }
         }
         let picked = picked.is_some();
@@ -102,7 +113,7 @@ impl State {
                 .find(|s| staff.is_none_or(|id| id == s.staff_id))
                 .cloned();
         }
-        (p.affirm && offered.len() == 1).then(|| offered[0].clone())
+        (p.affirm && !p.negate && offered.len() == 1).then(|| offered[0].clone())
     }
 
     /// Forgets the request once it is done; what was booked stays for "move it to 4".

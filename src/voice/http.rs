@@ -19,14 +19,18 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v2/voice/parse", tag = "voice",
     security(("bearer" = []), ("oauth2" = [])),
     request_body = ParseRequest,
-    responses((status = 200, description = "What was understood", body = ParsedView)))]
+    responses(
+        (status = 200, description = "What was understood", body = ParsedView),
+        (status = 413, description = "The body is over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Text empty, over 2,000 characters or with a NUL character", body = Problem, content_type = "application/problem+json"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn parse(
     State(state): State<AppState>,
     _: RequireRole<AnyRole>,
     Json(req): Json<ParseRequest>,
 ) -> ApiResult<axum::Json<ParsedView>> {
-    Ok(axum::Json(service::parse(&state.db, &req.text, req.now).await?))
+    Ok(axum::Json(service::parse(&state, &req.text, req.now).await?))
 }
 
 /// One turn of a booking conversation in plain words ("book a men's cut with Jane next Friday
@@ -44,6 +48,8 @@ pub async fn parse(
         (status = 200, description = "Anything else: a question (`needs_input`, `not_understood`), an answer (`available`), a move or a cancellation", body = VoiceReply),
         (status = 403, description = "A client talking for someone else", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session (or not yours, or expired: start a new one)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Text empty, over 2,000 characters or with a NUL character; or a staff or admin caller booking, moving or cancelling without `client_id`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The booking rules refused a move or cancellation that no question can mend (`cancellation-window`, `invalid-transition`)", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
@@ -58,15 +64,18 @@ pub async fn booking(
 }
 
 /// The same conversation behind a Dialogflow webhook (ES or CX request in, the same dialect
-/// out, always 200 for a turn): the agent's session path is the conversation, its
-/// `parameters` fill what the text leaves out, and `client_id` among them names the client
-/// for staff and admin tokens. Roles: as `POST /api/v2/voice/booking`.
+/// out, 200 for every turn, also one the booking rules refuse, which is said as a sentence):
+/// the agent's session path is the conversation (an expired one starts over), its
+/// `parameters` fill what the text leaves out (strings, CX's date and time objects, ES's
+/// date-time objects), and `client_id` among them names the client for staff and admin
+/// tokens. Roles: as `POST /api/v2/voice/booking`.
 #[utoipa::path(post, path = "/api/v2/voice/dialogflow", tag = "voice",
     security(("bearer" = []), ("oauth2" = [])),
     request_body = WebhookRequest,
     responses(
         (status = 200, description = "The reply, in the request's dialect", body = WebhookResponse),
         (status = 403, description = "A client talking for someone else", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No text (`queryResult.queryText`, `text` or `transcript`), more than 2,000 characters, a `client_id` that is no UUID, or a staff or admin token acting without one", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn dialogflow(
@@ -86,8 +95,15 @@ pub async fn dialogflow(
     };
     let thread = req.session().map_or(Thread::Id(None), |s| Thread::Key(s.to_owned()));
     let voice = VoiceRequest { text, session_id: None, client_id };
-    let (_, reply) = service::converse(&state, &caller, voice, thread, &req.hints()).await?;
-    Ok(axum::Json(dialogflow::respond(req.is_cx(), &reply)))
+    match service::converse(&state, &caller, voice, thread, &req.hints()).await {
+        Ok((_, reply)) => Ok(axum::Json(dialogflow::respond(req.is_cx(), &reply))),
+        // What the booking rules refuse is said to the caller; the agent cannot read a problem.
+        Err(e) if matches!(e.status().as_u16(), 404 | 409) => {
+            let problem = serde_json::to_value(e.problem()).map_err(anyhow::Error::from)?;
+            Ok(axum::Json(dialogflow::refused(req.is_cx(), &problem)))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The phrases the parser takes for services and staff members, besides their names.

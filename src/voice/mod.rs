@@ -10,7 +10,7 @@ mod http;
 pub mod model;
 pub mod nlu;
 pub mod service;
-mod store;
+pub mod store;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 

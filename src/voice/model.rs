@@ -200,10 +200,11 @@ pub struct VoiceReply {
     /// A sentence to show or say: the confirmation, the answer or the question.
     #[schema(example = "Booked: Men's Haircut with Jane Doe on Fri 11 Dec at 15:00.")]
     pub message: String,
-    /// The question to answer, when one is expected (`needs_input`, `not_understood`).
+    /// The question to answer, when one is expected (`needs_input`, `not_understood`, and
+    /// `available` when slots are offered).
     pub question: Option<String>,
-    /// What is missing: `client_id`, `service`, `staff`, `date`, `time`, `booking`,
-    /// `confirmation`.
+    /// What is missing: `service`, `staff`, `date`, `time` or `confirmation` (a yes to a
+    /// cancellation).
     pub missing: Vec<String>,
     /// Free slots nearest the request, earliest first.
     pub suggestions: Vec<Suggestion>,

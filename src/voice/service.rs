@@ -5,6 +5,8 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use chrono_tz::Tz;
+use std::sync::Arc;
+
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -25,11 +27,13 @@ use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, Window, fetch};
 use crate::state::AppState;
 
-/// The salon's time zone and local wall time now.
-async fn clock(db: &DatabaseConnection, now: DateTime<Utc>) -> ApiResult<(Tz, NaiveDateTime)> {
-    let settings = crate::settings::store::get(db).await?;
-    let tz: Tz = settings.timezone.parse().unwrap_or(Tz::UTC);
-    Ok((tz, flow::local(tz, now)))
+/// The salon's time zone, its local wall time at `now`, and the vocabulary (two queries when
+/// the vocabulary is unchanged, three when it is read again).
+async fn context(state: &AppState, now: DateTime<Utc>) -> ApiResult<(Tz, NaiveDateTime, Arc<Vocabulary>)> {
+    let (timezone, version) = store::context(&state.db).await?;
+    let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
+    let vocab = state.vocabulary.at(&state.db, version).await?;
+    Ok((tz, flow::local(tz, now), vocab))
 }
 
 /// What a text means, acting on nothing, relative to `now` (default: the present).
@@ -37,12 +41,11 @@ async fn clock(db: &DatabaseConnection, now: DateTime<Utc>) -> ApiResult<(Tz, Na
 /// # Errors
 /// Database failures only.
 pub async fn parse(
-    db: &DatabaseConnection,
+    state: &AppState,
     text: &str,
     now: Option<DateTime<FixedOffset>>,
 ) -> ApiResult<ParsedView> {
-    let (_, local) = clock(db, now.map_or_else(Utc::now, |n| n.to_utc())).await?;
-    let vocab = store::vocabulary(db).await?;
+    let (_, local, vocab) = context(state, now.map_or_else(Utc::now, |n| n.to_utc())).await?;
     Ok(ParsedView::from(&nlu::parse(text, local, &vocab)))
 }
 
@@ -93,19 +96,27 @@ pub async fn converse(
             (Some(key), found)
         }
     };
+    // An expired conversation (a front end's key) keeps nothing, not even its client.
+    let earlier_client = session.as_ref().filter(|s| s.expires_at > now).and_then(|s| s.client_id);
     let client = if caller.is(Role::Client) {
         Some(caller.id)
     } else {
-        req.client_id.or(session.as_ref().and_then(|s| s.client_id))
+        if req.client_id.is_some_and(|c| earlier_client.is_some_and(|e| e != c)) {
+            // Another client: nothing said for the first one carries over.
+            memory = State::default();
+        }
+        req.client_id.or(earlier_client)
     };
-    let (tz, local_now) = clock(db, now).await?;
-    let vocab = store::vocabulary(db).await?;
+    let (tz, local_now, vocab) = context(state, now).await?;
     let mut parsed = nlu::parse(&req.text, local_now, &vocab);
     hints.fill(&mut parsed, local_now, &vocab);
     let voice = CurrentUser { channel: Channel::Voice, ..caller.clone() };
     let cx = Turn { state, caller: &voice, client, tz, now, local_now, vocab: &vocab };
     let outcome = cx.answer(&mut memory, &parsed).await?;
-    memory.question = outcome.question.clone();
+    // Asked again after a misunderstanding, the question stays the one it was.
+    if outcome.status != ReplyStatus::NotUnderstood {
+        memory.question = outcome.question.clone();
+    }
     let id = save(db, caller, session.map(|s| s.id), key, &memory, client, now).await?;
     let created = outcome.status == ReplyStatus::Booked;
     if outcome.booking.is_some() && state.jobs.config.booking_messages {
@@ -139,25 +150,39 @@ async fn save(
     let state = serde_json::to_string(memory).map_err(anyhow::Error::from)?;
     let expires = now + flow::ttl();
     let _writer = crate::db::sqlite_writer(db).await;
-    match session {
-        Some(id) => {
-            store::update_session(db, id, state, client, now, expires).await?;
-            Ok(id)
-        }
+    let updated = match session {
+        Some(id) => store::update_session(db, id, state.clone(), client, now, expires).await?.then_some(id),
+        None => None,
+    };
+    match updated {
+        Some(id) => Ok(id),
+        // New, or removed meanwhile (expired and purged by another conversation's start).
         None => {
             let id = Uuid::now_v7();
             let row = voice_sessions::Model {
                 id,
                 user_id: caller.id,
                 client_id: client,
-                external_key: key,
-                state,
+                external_key: key.clone(),
+                state: state.clone(),
                 created_at: now,
                 updated_at: now,
                 expires_at: expires,
             };
-            store::insert_session(db, row).await?;
-            Ok(id)
+            match store::insert_session(db, row).await {
+                Ok(()) => Ok(id),
+                // The same front-end key started by a concurrent turn: continue that row.
+                Err(e) if key.is_some() && e.to_string().contains("voice_sessions") => {
+                    let row = store::session_by_key(db, caller.id, key.as_deref().unwrap_or_default())
+                        .await?
+                        .ok_or_else(|| {
+                            ApiError::Unavailable("the conversation changed meanwhile; try again".into())
+                        })?;
+                    store::update_session(db, row.id, state, client, now, expires).await?;
+                    Ok(row.id)
+                }
+                Err(e) => Err(e.into()),
+            }
         }
     }
 }
@@ -232,7 +257,8 @@ impl Turn<'_> {
             && !p.negate
             && p.unknown_staff.is_none();
         if memory.confirm_cancel {
-            if p.affirm && p.intent != Intent::Book {
+            // Only a plain yes cancels: "no, that's not ok" keeps it.
+            if p.affirm && !p.negate && matches!(p.intent, Intent::Unknown | Intent::Cancel) {
                 return self.cancel(memory).await;
             }
             if p.negate {
@@ -244,7 +270,25 @@ impl Turn<'_> {
                 ));
             }
         }
-        memory.merge(p);
+        // "Another time?" while booking asks for other slots; it moves no existing booking.
+        let mut p = p.clone();
+        if memory.intent == Some(Intent::Book) && p.intent == Intent::Reschedule && p.service.is_none() {
+            p.intent = Intent::Unknown;
+            p.negate |= p.date.is_none() && p.time.is_none() && p.part_of_day.is_none();
+        }
+        let p = &p;
+        let picked = memory.merge(p);
+        if memory.date.is_some_and(|d| !(2000..=2999).contains(&chrono::Datelike::year(&d))) {
+            memory.date = None;
+            memory.date_to = None;
+            return Ok(Outcome::ask("date", "That day cannot be booked. Which day?".into(), Vec::new()));
+        }
+        // A yes to several offered slots: which one?
+        if p.affirm && !p.negate && !picked && memory.suggestions.len() > 1 {
+            let times: Vec<String> = memory.suggestions.iter().map(|s| s.time.clone()).collect();
+            let question = format!("Which one: {}?", flow::either(&times, "or"));
+            return Ok(Outcome::ask("time", question, memory.suggestions.clone()));
+        }
         // "No" (or "neither") to the slots offered.
         if p.negate && p.slots.is_empty() && !memory.suggestions.is_empty() {
             memory.suggestions.clear();
@@ -371,7 +415,7 @@ impl Turn<'_> {
                 if memory.date.is_none() { ("date", "Which day?") } else { ("time", "Which time?") };
             return Ok(Outcome::ask(missing, self.offer_question(&suggestions, ask), suggestions));
         };
-        let Some(start) = flow::instant(self.tz, date.and_time(time)) else {
+        let Some(start) = memory.start_at.or_else(|| flow::instant(self.tz, date.and_time(time))) else {
             return self
                 .taken(memory, service, "That time does not exist on that day (the clocks change).")
                 .await;
@@ -436,14 +480,44 @@ impl Turn<'_> {
         Ok(Outcome::ask("time", question, suggestions))
     }
 
-    /// The booking a move or cancellation is about: the one this conversation made or chose,
-    /// else the client's next one (of the service named, if one was).
-    async fn target(&self, memory: &State, service: Option<Uuid>) -> ApiResult<Option<bookings::Model>> {
-        let upcoming = store::upcoming(self.db(), self.client()?, self.now).await?;
-        if let Some(b) = memory.booking_id.and_then(|id| upcoming.iter().find(|b| b.id == id)) {
-            return Ok(Some(b.clone()));
-        }
-        Ok(upcoming.iter().find(|b| service.is_none_or(|s| s == b.service_id)).or(upcoming.first()).cloned())
+    /// The client's upcoming bookings the caller may act on: a staff member's own
+    /// appointments only, as in v1.
+    async fn upcoming(&self) -> ApiResult<Vec<bookings::Model>> {
+        let staff = if self.caller.is(Role::Staff) {
+            match crate::staff::store::find_by_user(self.db(), self.caller.id).await? {
+                Some(profile) => Some(profile.id),
+                None => return Ok(Vec::new()),
+            }
+        } else {
+            None
+        };
+        Ok(store::upcoming(self.db(), self.client()?, staff, self.now).await?)
+    }
+
+    /// The booking a move or cancellation is about: of the service named, if one was (and
+    /// none if the client has none of it); else the one this conversation made or chose;
+    /// else the client's next one. `Err` carries the sentence saying there is none.
+    async fn target(
+        &self,
+        memory: &State,
+        day: Option<chrono::NaiveDate>,
+    ) -> ApiResult<Result<bookings::Model, String>> {
+        let upcoming = self.upcoming().await?;
+        let on_day = |b: &&bookings::Model| day.is_none_or(|d| flow::local(self.tz, b.start_at).date() == d);
+        let found = match memory.service_id {
+            Some(service) => upcoming.iter().filter(on_day).find(|b| b.service_id == service),
+            None => memory
+                .booking_id
+                .and_then(|id| upcoming.iter().filter(on_day).find(|b| b.id == id))
+                .or_else(|| upcoming.iter().find(on_day)),
+        };
+        Ok(found.cloned().ok_or_else(|| {
+            let what = memory.service_id.map_or_else(|| "appointment".to_owned(), |s| self.service_name(s));
+            match day {
+                Some(d) => format!("You have no upcoming {what} on {}.", flow::day(d)),
+                None => format!("You have no upcoming {what}."),
+            }
+        }))
     }
 
     fn describe(&self, b: &bookings::Model) -> String {
@@ -456,13 +530,12 @@ impl Turn<'_> {
     }
 
     async fn reschedule(&self, memory: &mut State) -> ApiResult<Outcome> {
-        let Some(target) = self.target(memory, memory.service_id).await? else {
-            memory.finish(None);
-            return Ok(Outcome::done(
-                ReplyStatus::Unchanged,
-                "You have no upcoming appointment to move.".into(),
-                None,
-            ));
+        let target = match self.target(memory, None).await? {
+            Ok(b) => b,
+            Err(none) => {
+                memory.finish(None);
+                return Ok(Outcome::done(ReplyStatus::Unchanged, none, None));
+            }
         };
         memory.booking_id = Some(target.id);
         memory.service_id = Some(target.service_id);
@@ -479,7 +552,8 @@ impl Turn<'_> {
             memory.suggestions.clone_from(&suggestions);
             return Ok(Outcome::ask("time", self.offer_question(&suggestions, "Which time?"), suggestions));
         };
-        let Some(start) = flow::instant(self.tz, date.and_time(time)).filter(|s| *s > self.now) else {
+        let start = memory.start_at.or_else(|| flow::instant(self.tz, date.and_time(time)));
+        let Some(start) = start.filter(|s| *s > self.now) else {
             return self.taken(memory, target.service_id, "That time cannot be booked.").await;
         };
         let req =
@@ -506,21 +580,13 @@ impl Turn<'_> {
     }
 
     async fn ask_cancel(&self, memory: &mut State, p: &Parsed) -> ApiResult<Outcome> {
-        let mut target = self.target(memory, memory.service_id).await?;
         // "Cancel my appointment on Friday": the one on that day.
-        if let Some(day) = p.date {
-            let upcoming = store::upcoming(self.db(), self.client()?, self.now).await?;
-            if let Some(b) = upcoming.into_iter().find(|b| flow::local(self.tz, b.start_at).date() == day) {
-                target = Some(b);
+        let target = match self.target(memory, p.date).await? {
+            Ok(b) => b,
+            Err(none) => {
+                memory.finish(None);
+                return Ok(Outcome::done(ReplyStatus::Unchanged, none, None));
             }
-        }
-        let Some(target) = target else {
-            memory.finish(None);
-            return Ok(Outcome::done(
-                ReplyStatus::Unchanged,
-                "You have no upcoming appointment to cancel.".into(),
-                None,
-            ));
         };
         memory.booking_id = Some(target.id);
         memory.confirm_cancel = true;
@@ -529,11 +595,13 @@ impl Turn<'_> {
     }
 
     async fn cancel(&self, memory: &mut State) -> ApiResult<Outcome> {
-        let Some(id) = memory.booking_id else {
+        // Still one of this client's upcoming bookings that the caller may act on.
+        let upcoming = self.upcoming().await?;
+        let Some(id) = memory.booking_id.filter(|id| upcoming.iter().any(|b| b.id == *id)) else {
             memory.finish(None);
             return Ok(Outcome::done(
                 ReplyStatus::Unchanged,
-                "There is no appointment to cancel.".into(),
+                "That appointment is no longer upcoming.".into(),
                 None,
             ));
         };

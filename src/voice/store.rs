@@ -68,6 +68,52 @@ pub async fn vocabulary<C: ConnectionTrait>(db: &C) -> Result<Vocabulary, DbErr>
     Ok(Vocabulary::new(service_entries, staff_entries))
 }
 
+/// The salon's time zone and the vocabulary's version (`None` if its row was deleted by
+/// hand: then nothing is kept), in one query.
+///
+/// # Errors
+/// Database failures.
+pub async fn context<C: ConnectionTrait>(db: &C) -> Result<(String, Option<i64>), DbErr> {
+    let sql = "SELECT timezone, (SELECT version FROM cache_versions WHERE name = 'vocabulary') FROM settings WHERE id = 1";
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("settings row 1 is missing".into()))?;
+    Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))
+}
+
+/// The vocabulary this process built last and the version it was read at: reused while the
+/// database's version is the same (any process's change to services, staff or synonyms bumps
+/// it), so a turn neither re-reads nor re-normalizes the catalog.
+#[derive(Default)]
+pub struct VocabularyCache(std::sync::Mutex<Option<(i64, std::sync::Arc<Vocabulary>)>>);
+
+impl VocabularyCache {
+    /// The vocabulary at `version`, built again only when it changed.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn at<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        version: Option<i64>,
+    ) -> Result<std::sync::Arc<Vocabulary>, DbErr> {
+        let held = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        if let (Some((at, vocab)), Some(version)) = (held, version)
+            && at == version
+        {
+            return Ok(vocab);
+        }
+        // Read after the version: at worst newer than it, and then the next version reloads.
+        let vocab = std::sync::Arc::new(vocabulary(db).await?);
+        if let Some(version) = version {
+            *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some((version, vocab.clone()));
+        }
+        Ok(vocab)
+    }
+}
+
 /// A conversation of `user`, if it has not expired.
 ///
 /// # Errors
@@ -112,7 +158,7 @@ pub async fn insert_session<C: ConnectionTrait>(db: &C, row: sessions::Model) ->
     row.insert(db).await.map(|_| ())
 }
 
-/// Saves a conversation's state and pushes its expiry back.
+/// Saves a conversation's state and pushes its expiry back; false when the row is gone.
 ///
 /// # Errors
 /// Database failures.
@@ -123,34 +169,38 @@ pub async fn update_session<C: ConnectionTrait>(
     client: Option<Uuid>,
     now: DateTime<Utc>,
     expires: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    sessions::Entity::update_many()
+) -> Result<bool, DbErr> {
+    let done = sessions::Entity::update_many()
         .col_expr(sessions::Column::State, Expr::value(state))
         .col_expr(sessions::Column::ClientId, Expr::value(client))
         .col_expr(sessions::Column::UpdatedAt, Expr::value(now))
         .col_expr(sessions::Column::ExpiresAt, Expr::value(expires))
         .filter(sessions::Column::Id.eq(id))
         .exec(db)
-        .await
-        .map(|_| ())
+        .await?;
+    Ok(done.rows_affected == 1)
 }
 
-/// A client's pending and confirmed bookings that have not started, soonest first.
+/// A client's pending and confirmed bookings that have not started, soonest first; with
+/// `staff`, only that staff member's (a staff member acts on their own appointments, as in
+/// v1).
 ///
 /// # Errors
 /// Database failures.
 pub async fn upcoming<C: ConnectionTrait>(
     db: &C,
     client: Uuid,
+    staff: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Vec<bookings::Model>, DbErr> {
-    bookings::Entity::find()
+    let mut q = bookings::Entity::find()
         .filter(bookings::Column::ClientId.eq(client))
         .filter(bookings::Column::Status.is_in(["pending", "confirmed"]))
-        .filter(bookings::Column::StartAt.gt(now))
-        .order_by(bookings::Column::StartAt, Order::Asc)
-        .all(db)
-        .await
+        .filter(bookings::Column::StartAt.gt(now));
+    if let Some(staff) = staff {
+        q = q.filter(bookings::Column::StaffId.eq(staff));
+    }
+    q.order_by(bookings::Column::StartAt, Order::Asc).all(db).await
 }
 
 /// Synonyms, by kind and phrase.

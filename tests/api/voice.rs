@@ -139,7 +139,8 @@ api_test! {
         let res = say(&app, &client, json!({"text": "cancel my appointment", "session_id": session})).await;
         assert_eq!(res.body["status"], "needs_input", "{}", res.text);
         assert_eq!(res.body["missing"], json!(["confirmation"]));
-        let res = say(&app, &client, json!({"text": "no", "session_id": session})).await;
+        // A no that holds a yes-word is still a no.
+        let res = say(&app, &client, json!({"text": "no, that's not ok", "session_id": session})).await;
         assert_eq!(res.body["status"], "unchanged", "{}", res.text);
         let res = say(&app, &client, json!({"text": "please cancel my balayage", "session_id": session})).await;
         assert_eq!(res.body["missing"], json!(["confirmation"]), "{}", res.text);
@@ -186,6 +187,23 @@ api_test! {
         let res = say(&app, &v.s.client, json!({"text": "half past ten", "session_id": session})).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
         assert_eq!(res.body["booking"]["start_at"], v.s.at("10:30"));
+
+        // While booking, "another time?" offers other times and moves no existing booking;
+        // a yes to several offers asks which; a year no salon books in asks for a day.
+        let res = say(&app, &v.s.client, json!({"text": format!("book a men's haircut on {} in the afternoon", v.day)})).await;
+        assert_eq!(res.body["missing"], json!(["time"]), "{}", res.text);
+        let session = res.body["session_id"].as_str().unwrap().to_owned();
+        let res = say(&app, &v.s.client, json!({"text": "yes", "session_id": session})).await;
+        assert_eq!(res.body["missing"], json!(["time"]), "{}", res.text);
+        assert!(res.body["question"].as_str().unwrap().starts_with("Which one: "), "{}", res.text);
+        let res = say(&app, &v.s.client, json!({"text": "do you have a different time?", "session_id": session})).await;
+        assert_eq!(res.body["status"], "needs_input", "{}", res.text);
+        assert!(res.body["booking"].is_null());
+        let res = say(&app, &v.s.client, json!({"text": "book a balayage on 3000-01-01 at 3pm"})).await;
+        assert_eq!(res.body["missing"], json!(["date"]), "{}", res.text);
+        let mine = app.get("/api/v1/bookings?limit=5").token(&v.s.client).send().await;
+        assert_eq!(mine.body["total"], 1, "{}", mine.text);
+        assert_eq!(mine.body["items"][0]["start_at"], v.s.at("10:30"));
 
         // Gibberish and emoji: understood as nothing, asked again, nothing booked.
         for text in ["🙂🙂🙂", "asdf qwerty", "\u{202e}\u{200b}"] {
@@ -257,6 +275,17 @@ api_test! {
         // A client moves or cancels only their own: the other client's booking is not theirs.
         let res = say(&app, &v.s.client, json!({"text": "cancel my appointment"})).await;
         assert_eq!(res.body["status"], "unchanged", "{}", res.text);
+        // A staff member acts only on their own appointments (as in v1): it is Jane's.
+        let res = say(&app, &v.s.staff_token, json!({"text": "cancel my appointment", "client_id": other_id})).await;
+        assert_eq!(res.body["status"], "unchanged", "{}", res.text);
+        // An admin asks for the other client; a yes sent for another client cancels nothing.
+        let res = say(&app, &v.s.admin, json!({"text": "cancel my appointment", "client_id": other_id})).await;
+        assert_eq!(res.body["missing"], json!(["confirmation"]), "{}", res.text);
+        let admin_session = res.body["session_id"].as_str().unwrap().to_owned();
+        let res = say(&app, &v.s.admin, json!({"text": "yes", "session_id": admin_session, "client_id": v.s.client_id})).await;
+        assert_ne!(res.body["status"], "cancelled", "{}", res.text);
+        let mine = app.get("/api/v1/bookings?limit=5").token(&other).send().await;
+        assert_eq!(mine.body["items"][0]["status"], "confirmed", "{}", mine.text);
         let res = say(&app, &other, json!({"text": "cancel my appointment"})).await;
         assert_eq!(res.body["missing"], json!(["confirmation"]), "{}", res.text);
         let mine = res.body["session_id"].as_str().unwrap().to_owned();
@@ -322,11 +351,35 @@ api_test! {
         assert!(res.body.get("fulfillmentText").is_none());
         let said = res.body["fulfillmentResponse"]["messages"][0]["text"]["text"][0].as_str().unwrap();
         assert!(said.contains("Jane Doe is free at"), "{said}");
-        let res = app.post("/api/v2/voice/dialogflow").token(&v.s.client).json(cx("the second one")).send().await;
+        let first = res.body["sessionInfo"]["parameters"]["salon_session_id"].clone();
+        let offered = res.body["payload"]["salon"]["suggestions"][1]["start_at"].clone();
+        // "The 2nd one" picks an offer; it is not the 2nd of a month.
+        let res = app.post("/api/v2/voice/dialogflow").token(&v.s.client).json(cx("the 2nd one")).send().await;
         assert_eq!(res.body["sessionInfo"]["parameters"]["salon_status"], "booked", "{}", res.text);
         assert_eq!(res.body["payload"]["salon"]["booking"]["service_id"], v.balayage);
+        assert_eq!(res.body["payload"]["salon"]["booking"]["start_at"], offered);
         // Both turns were one conversation.
-        assert_eq!(res.body["sessionInfo"]["parameters"]["salon_session_id"], res.body["payload"]["salon"]["session_id"]);
+        assert!(first.is_string());
+        assert_eq!(res.body["sessionInfo"]["parameters"]["salon_session_id"], first);
+        // A turn the booking rules refuse is still a 200, with a sentence: a cancellation
+        // inside the cancellation window.
+        let res = app.patch("/api/v1/settings").token(&v.s.admin).json(json!({"cancellation_window_hours": 720})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let res = app.post("/api/v2/voice/dialogflow").token(&v.s.client).json(cx("cancel my appointment")).send().await;
+        assert_eq!(res.body["sessionInfo"]["parameters"]["salon_status"], "needs_input", "{}", res.text);
+        let res = app.post("/api/v2/voice/dialogflow").token(&v.s.client).json(cx("yes")).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(res.body["payload"]["salon"]["problem"]["type"], "/problems/cancellation-window", "{}", res.text);
+        let said = res.body["fulfillmentResponse"]["messages"][0]["text"]["text"][0].as_str().unwrap();
+        assert!(said.starts_with("Sorry, that cannot be done"), "{said}");
+        // Dialogflow's own date object fills the day the text leaves out.
+        let es = |text: &str| json!({"session": "projects/salon/agent/sessions/call-3", "queryResult": {"queryText": text, "parameters": {"date": {"year": 2026, "month": 12, "day": 1}}}});
+        let res = app.post("/api/v2/voice/dialogflow").token(&v.s.client).json(es("book a balayage at 3pm")).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        // The date object was read (a day in the past): a question, not a booking.
+        assert_eq!(res.body["payload"]["salon"]["parsed"]["intent"], "book", "{}", res.text);
+        assert_eq!(res.body["payload"]["salon"]["status"], "needs_input", "{}", res.text);
+        assert!(res.body["fulfillmentText"].as_str().unwrap().contains("has passed"), "{}", res.text);
 
         let res = app.post("/api/v2/voice/dialogflow").token(&v.s.client).json(json!({"queryResult": {}})).send().await;
         res.assert_problem(422, "validation");

@@ -109,7 +109,7 @@ const MONTHS: [(&str, u32); 24] = [
 ];
 
 /// What a pattern means; the resolver reads its captures.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Iso,
     Slash,
@@ -177,6 +177,10 @@ pub(super) fn find(lower: &str, today: NaiveDate) -> Vec<Hit> {
         let Some(re) = re else { continue };
         for c in re.captures_iter(lower) {
             let Some(m) = c.get(0) else { continue };
+            // "the 2nd one", "the 3rd option": a pick among offered slots, not a day.
+            if *kind == Kind::Ordinal && picks_an_offer(&lower[m.end()..]) {
+                continue;
+            }
             if let Some((date, to)) = resolve(*kind, &c, today) {
                 hits.push(Hit { start: m.start(), end: m.end(), date, to });
             }
@@ -191,6 +195,12 @@ pub(super) fn find(lower: &str, today: NaiveDate) -> Vec<Hit> {
     }
     kept.sort_by_key(|h| h.start);
     kept
+}
+
+fn picks_an_offer(after: &str) -> bool {
+    let next = after.split_whitespace().next().unwrap_or_default();
+    let next = next.trim_matches(|c: char| !c.is_alphanumeric());
+    ["one", "ones", "option", "slot", "choice", "time"].contains(&next)
 }
 
 fn word_value(s: &str, table: &[&str]) -> Option<u32> {
