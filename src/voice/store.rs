@@ -3,9 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, Order, Query, UnionType};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select};
 use uuid::Uuid;
 
 use super::nlu::{Entry, Vocabulary};
@@ -148,14 +146,20 @@ pub async fn session_by_key<C: ConnectionTrait>(
 }
 
 /// Writes a new conversation, removing the expired ones (the table only ever holds the
-/// conversations of the last half hour or so).
+/// conversations of the last half hour or so), in one transaction: one commit per new
+/// conversation.
 ///
 /// # Errors
 /// Database failures.
-pub async fn insert_session<C: ConnectionTrait>(db: &C, row: sessions::Model) -> Result<(), DbErr> {
-    sessions::Entity::delete_many().filter(sessions::Column::ExpiresAt.lte(row.updated_at)).exec(db).await?;
-    let row: sessions::ActiveModel = row.into();
-    row.insert(db).await.map(|_| ())
+pub async fn insert_session(db: &sea_orm::DatabaseConnection, row: sessions::Model) -> Result<(), DbErr> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::ExpiresAt.lte(row.updated_at))
+        .exec(&txn)
+        .await?;
+    sessions::Entity::insert(sessions::ActiveModel::from(row)).exec_without_returning(&txn).await?;
+    txn.commit().await
 }
 
 /// Saves a conversation's state and pushes its expiry back; false when the row is gone.
