@@ -27,13 +27,16 @@ use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, Window, fetch};
 use crate::state::AppState;
 
-/// The salon's time zone, its local wall time at `now`, and the vocabulary (two queries when
+/// The salon's time zone, its local wall time at `now`, its currency, and the vocabulary (two queries when
 /// the vocabulary is unchanged, three when it is read again).
-async fn context(state: &AppState, now: DateTime<Utc>) -> ApiResult<(Tz, NaiveDateTime, Arc<Vocabulary>)> {
-    let (timezone, version) = store::context(&state.db).await?;
+async fn context(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> ApiResult<(Tz, NaiveDateTime, String, Arc<Vocabulary>)> {
+    let (timezone, currency, version) = store::context(&state.db).await?;
     let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
     let vocab = state.vocabulary.at(&state.db, version).await?;
-    Ok((tz, flow::local(tz, now), vocab))
+    Ok((tz, flow::local(tz, now), currency, vocab))
 }
 
 /// What a text means, acting on nothing, relative to `now` (default: the present).
@@ -45,7 +48,7 @@ pub async fn parse(
     text: &str,
     now: Option<DateTime<FixedOffset>>,
 ) -> ApiResult<ParsedView> {
-    let (_, local, vocab) = context(state, now.map_or_else(Utc::now, |n| n.to_utc())).await?;
+    let (_, local, _, vocab) = context(state, now.map_or_else(Utc::now, |n| n.to_utc())).await?;
     Ok(ParsedView::from(&nlu::parse(text, local, &vocab)))
 }
 
@@ -107,11 +110,11 @@ pub async fn converse(
         }
         req.client_id.or(earlier_client)
     };
-    let (tz, local_now, vocab) = context(state, now).await?;
+    let (tz, local_now, currency, vocab) = context(state, now).await?;
     let mut parsed = nlu::parse(&req.text, local_now, &vocab);
     hints.fill(&mut parsed, local_now, &vocab);
     let voice = CurrentUser { channel: Channel::Voice, ..caller.clone() };
-    let cx = Turn { state, caller: &voice, client, tz, now, local_now, vocab: &vocab };
+    let cx = Turn { state, caller: &voice, client, tz, now, local_now, currency, vocab: &vocab };
     let outcome = cx.answer(&mut memory, &parsed).await?;
     // Asked again after a misunderstanding, the question stays the one it was.
     if outcome.status != ReplyStatus::NotUnderstood {
@@ -223,6 +226,7 @@ struct Turn<'a> {
     tz: Tz,
     now: DateTime<Utc>,
     local_now: NaiveDateTime,
+    currency: String,
     vocab: &'a Vocabulary,
 }
 
@@ -441,9 +445,10 @@ impl Turn<'_> {
                 );
                 if let (Some(deposit), Some(until)) = (view.deposit_cents, view.hold_until) {
                     message.push_str(&format!(
-                        " It is held until {} for a deposit of {} (in the currency's smallest unit).",
+                        " It is held until {} for a deposit of {} {}.",
                         flow::when(flow::local(self.tz, until)),
-                        deposit
+                        crate::invoices::receipt::money(deposit, &self.currency),
+                        self.currency
                     ));
                 }
                 memory.finish(Some(view.id));

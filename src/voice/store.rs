@@ -66,18 +66,18 @@ pub async fn vocabulary<C: ConnectionTrait>(db: &C) -> Result<Vocabulary, DbErr>
     Ok(Vocabulary::new(service_entries, staff_entries))
 }
 
-/// The salon's time zone and the vocabulary's version (`None` if its row was deleted by
+/// The salon's time zone and currency, and the vocabulary's version (`None` if its row was deleted by
 /// hand: then nothing is kept), in one query.
 ///
 /// # Errors
 /// Database failures.
-pub async fn context<C: ConnectionTrait>(db: &C) -> Result<(String, Option<i64>), DbErr> {
-    let sql = "SELECT timezone, (SELECT version FROM cache_versions WHERE name = 'vocabulary') FROM settings WHERE id = 1";
+pub async fn context<C: ConnectionTrait>(db: &C) -> Result<(String, String, Option<i64>), DbErr> {
+    let sql = "SELECT timezone, currency, (SELECT version FROM cache_versions WHERE name = 'vocabulary') FROM settings WHERE id = 1";
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("settings row 1 is missing".into()))?;
-    Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))
+    Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?, row.try_get_by_index(2)?))
 }
 
 /// The vocabulary this process built last and the version it was read at: reused while the

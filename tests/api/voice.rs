@@ -424,3 +424,16 @@ api_test! {
         }
     }
 }
+
+api_test! {
+    async fn a_service_with_a_deposit_is_held_and_the_reply_says_for_how_much(app) {
+        let v = setup(&app).await;
+        let res = app.patch(&format!("/api/v1/services/{}", v.balayage)).token(&v.s.admin).json(json!({"deposit_cents": 2000})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let res = say(&app, &v.s.client, json!({"text": format!("book a balayage with Jane on {} at 10am", v.day)})).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        assert_eq!(res.body["booking"]["status"], "pending");
+        let message = res.body["message"].as_str().unwrap();
+        assert!(message.contains("for a deposit of 20.00 "), "{message}");
+    }
+}
