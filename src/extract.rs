@@ -172,26 +172,34 @@ fn parse_json<T>(bytes: &[u8]) -> Result<T, ApiError>
 where
     T: DeserializeOwned + garde::Validate<Context = ()>,
 {
-    let value: serde_json::Value =
+    let mut value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
     // Every body of this API is an object; serde would also read a struct from an array.
     if !value.is_object() {
         return Err(ApiError::field("body", "must be a JSON object"));
     }
-    let mut nul_fields = Vec::new();
-    find_nul_strings(&value, String::new(), &mut nul_fields);
-    if !nul_fields.is_empty() {
-        return Err(ApiError::Validation(
-            nul_fields.into_iter().map(|f| FieldError::new(f, "must not contain NUL characters")).collect(),
-        ));
-    }
-    let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
+    integral_numbers_as_integers(&mut value);
+    // Fields the body type does not read are ignored, whatever they hold; serde_ignored names them.
+    let mut ignored = std::collections::HashSet::new();
+    let mut note = |path: serde_ignored::Path| {
+        ignored.insert(segments(&path));
+    };
+    let parsed: Result<T, _> =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&value, &mut note));
+    let parsed = parsed.map_err(|e| {
         let field = match e.path().to_string() {
             p if p == "." => "body".to_string(),
             p => p,
         };
         ApiError::Validation(vec![FieldError::new(field, e.into_inner().to_string())])
     })?;
+    let mut nul_fields = Vec::new();
+    find_nul_strings(&value, &mut Vec::new(), &ignored, &mut nul_fields);
+    if !nul_fields.is_empty() {
+        return Err(ApiError::Validation(
+            nul_fields.into_iter().map(|f| FieldError::new(f, "must not contain NUL characters")).collect(),
+        ));
+    }
     validate(&parsed)?;
     Ok(parsed)
 }
@@ -211,26 +219,83 @@ pub fn validate<T: garde::Validate<Context = ()>>(value: &T) -> Result<(), ApiEr
     })
 }
 
-/// NUL is legal JSON (`\u0000`) but no text column should hold it (PostgreSQL refuses it).
-fn find_nul_strings(value: &serde_json::Value, path: String, out: &mut Vec<String>) {
-    match value {
-        serde_json::Value::String(s) if s.contains('\0') => {
-            out.push(if path.is_empty() { "body".into() } else { path })
+/// Where serde_ignored found an ignored field: its keys and indices from the body's root.
+fn segments(path: &serde_ignored::Path) -> Vec<String> {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => Vec::new(),
+        Path::Seq { parent, index } => {
+            let mut s = segments(parent);
+            s.push(index.to_string());
+            s
         }
+        Path::Map { parent, key } => {
+            let mut s = segments(parent);
+            s.push(key.clone());
+            s
+        }
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+            segments(parent)
+        }
+    }
+}
+
+/// NUL is legal JSON (`\u0000`) but no text column should hold it (PostgreSQL refuses it): every
+/// string the body type reads, and every key it reads, must be free of it (the schema says so
+/// with a pattern on each string). What it ignores is not looked at.
+fn find_nul_strings(
+    value: &serde_json::Value,
+    at: &mut Vec<String>,
+    ignored: &std::collections::HashSet<Vec<String>>,
+    out: &mut Vec<String>,
+) {
+    if ignored.contains(at) {
+        return;
+    }
+    let name = |at: &[String]| if at.is_empty() { "body".to_owned() } else { at.join(".") };
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => out.push(name(at)),
         serde_json::Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                find_nul_strings(item, format!("{path}[{i}]"), out);
+                at.push(i.to_string());
+                find_nul_strings(item, at, ignored, out);
+                at.pop();
             }
         }
         serde_json::Value::Object(map) => {
             for (key, item) in map {
-                if key.contains('\0') {
-                    out.push(if path.is_empty() { "body".into() } else { path.clone() });
+                at.push(key.clone());
+                if key.contains('\0') && !ignored.contains(at) {
+                    out.push(name(&at[..at.len() - 1]));
                 }
-                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-                find_nul_strings(item, child, out);
+                find_nul_strings(item, at, ignored, out);
+                at.pop();
             }
         }
+        _ => {}
+    }
+}
+
+/// JSON (and the OpenAPI's JSON Schema) has one number type: `30.0` is the integer 30, so an
+/// integer field takes it. serde reads `30.0` only into a float, so every number with no
+/// fractional part that an `i64` or `u64` holds is turned into that integer first (a float field
+/// still reads an integer).
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            let Some(f) = n.as_f64() else { return };
+            if f.fract() != 0.0 || !f.is_finite() {
+                return;
+            }
+            // The bounds are exact powers of two, so the casts below cannot wrap or saturate.
+            if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+                *value = serde_json::Value::from(f as i64);
+            } else if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
+                *value = serde_json::Value::from(f as u64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_numbers_as_integers),
         _ => {}
     }
 }

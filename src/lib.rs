@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod invoices;
 pub mod jobs;
+pub mod landing;
 pub mod model;
 pub mod notify;
 pub mod pagination;
@@ -57,6 +58,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Every route, documented: each area contributes its own router.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .merge(landing::router())
         .merge(health::router())
         .merge(users::router())
         .merge(settings::router())
@@ -75,14 +77,14 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of [`api`], as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    docs::with_common_errors(api().into_openapi())
+    docs::finish(api().into_openapi())
 }
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let (routes, spec) = api().split_for_parts();
     let inner = routes
-        .merge(docs::router(docs::with_common_errors(spec)))
+        .merge(docs::router(docs::finish(spec)))
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(state.clone(), telemetry::track))

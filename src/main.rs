@@ -191,11 +191,10 @@ async fn serve(config: Config, db: sea_orm::DatabaseConnection, started: Instant
         tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let base = format!("http://{}", listener.local_addr()?);
     tracing::info!(ready_in_ms = started.elapsed().as_millis() as u64, "listening on {base}");
+    let first = salon::landing::first_run(&state.db).await.context("reading the settings")?;
+    let banner = salon::landing::banner(&base, &first, &salon::landing::Commands::for_this_binary());
     // Not println!: a closed stdout (a supervisor that stopped reading) must not stop the server.
-    let _ = writeln!(
-        std::io::stdout(),
-        "salon is listening on {base}\n  API docs: {base}/docs  (Redoc: {base}/redoc, spec: {base}/openapi.json)"
-    );
+    let _ = writeln!(std::io::stdout(), "{banner}");
     // The API process always relays and announces jobs; it runs workers unless told not to.
     let _background = salon::jobs::worker::spawn_background(&state, state.jobs.config.in_process);
     let app = salon::app(state);

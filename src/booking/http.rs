@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::model::{
     Action, AvailabilityQuery, AvailabilityView, BookingListQuery, BookingView, CreateBookingRequest,
-    ExplainQuery, ExplainView, HistoryView, RescheduleRequest, StatusChangeRequest,
+    ExplainQuery, ExplainView, HistoryEventView, HistoryQuery, RescheduleRequest, StatusChangeRequest,
 };
 use super::service;
 use crate::auth::{AnyRole, RequireRole, StaffOrAdmin};
@@ -57,7 +57,7 @@ const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 /// nothing new; the same key with a different body is a 422.
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings",
     security(("bearer" = []), ("oauth2" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string up to 200 characters; retries with the same key are safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string of 1 to 200 visible ASCII characters (surrounding blanks are dropped); retries with the same key are safe", pattern = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$")),
     request_body = CreateBookingRequest,
     responses(
         (status = 201, description = "Booked (or, for a retry with the same Idempotency-Key, the first booking again)", body = BookingView,
@@ -234,9 +234,9 @@ pub async fn no_show(
 /// the booking.
 #[utoipa::path(get, path = "/api/v1/bookings/{id}/history", tag = "bookings",
     security(("bearer" = []), ("oauth2" = [])),
-    params(("id" = Uuid, Path, description = "Booking id")),
+    params(("id" = Uuid, Path, description = "Booking id"), HistoryQuery),
     responses(
-        (status = 200, description = "The history", body = HistoryView),
+        (status = 200, description = "A page of the booking's events, oldest first", body = Page<HistoryEventView>),
         (status = 404, description = "No such booking (or not yours)", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(booking_id = %id))]
@@ -244,6 +244,7 @@ pub async fn history(
     State(state): State<AppState>,
     RequireRole(caller, _): RequireRole<AnyRole>,
     Path(id): Path<Uuid>,
-) -> JsonResult<HistoryView> {
-    Ok(axum::Json(service::history(&state.db, &caller, id).await?))
+    Query(query): Query<HistoryQuery>,
+) -> JsonResult<Page<HistoryEventView>> {
+    Ok(axum::Json(service::history(&state.db, &caller, id, &query).await?))
 }

@@ -87,9 +87,9 @@ impl BookingStatus {
 pub struct AvailabilityQuery {
     #[garde(skip)]
     pub service_id: Uuid,
-    /// The first local date (`YYYY-MM-DD`, salon time zone).
+    /// The first local date (`YYYY-MM-DD`, salon time zone), in 2000 to 2999.
     #[garde(skip)]
-    #[param(value_type = String, format = Date, example = "2026-12-01")]
+    #[param(value_type = String, format = Date, pattern = "^2[0-9]{3}-[0-9]{2}-[0-9]{2}$", example = "2026-12-01")]
     pub date: NaiveDate,
     /// How many days from `date`: 1 to 31 (default 1).
     #[garde(inner(range(min = 1, max = 31)))]
@@ -294,11 +294,17 @@ impl From<booking_events::Model> for HistoryEventView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HistoryView {
-    pub booking_id: Uuid,
-    /// Oldest first.
-    pub events: Vec<HistoryEventView>,
+/// `GET /api/v1/bookings/{id}/history`: a page of events, oldest first.
+#[derive(Debug, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// 1 to 200, default 50.
+    #[garde(inner(range(min = 1, max = 200)))]
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    #[garde(inner(range(max = 1_000_000)))]
+    #[param(minimum = 0, maximum = 1000000)]
+    pub offset: Option<u64>,
 }
 
 #[cfg(test)]

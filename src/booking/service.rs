@@ -16,7 +16,8 @@ use uuid::Uuid;
 use super::engine::{self, Calendar, Reason, Rules, Span};
 use super::model::{
     Action, AvailabilityQuery, AvailabilityView, BookingListQuery, BookingStatus, BookingView,
-    CreateBookingRequest, ExplainQuery, ExplainView, HistoryView, RescheduleRequest, SlotView,
+    CreateBookingRequest, ExplainQuery, ExplainView, HistoryEventView, HistoryQuery, RescheduleRequest,
+    SlotView,
 };
 use super::store::{self, BookingFilter, Scope};
 use crate::auth::{Channel, CurrentUser, Role};
@@ -768,10 +769,15 @@ pub async fn apply_status<C: sea_orm::ConnectionTrait>(
 
 /// # Errors
 /// `NotFound`, also for a booking the caller may not see.
-pub async fn history(db: &DatabaseConnection, caller: &CurrentUser, id: Uuid) -> ApiResult<HistoryView> {
+pub async fn history(
+    db: &DatabaseConnection,
+    caller: &CurrentUser,
+    id: Uuid,
+    query: &HistoryQuery,
+) -> ApiResult<Page<HistoryEventView>> {
     let booking = find(db, caller, id).await?;
-    let events = store::events(db, booking.id).await?.into_iter().map(Into::into).collect();
-    Ok(HistoryView { booking_id: booking.id, events })
+    let window = Window::new(query.limit, query.offset);
+    Ok(fetch(db, store::events_query(booking.id), window).await?.map(Into::into))
 }
 
 /// For staff deactivation: whether they hold active bookings that have not ended.

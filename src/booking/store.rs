@@ -322,13 +322,12 @@ pub async fn insert_event<C: ConnectionTrait>(db: &C, row: events::ActiveModel) 
     row.insert(db).await.map(|_| ())
 }
 
-pub async fn events<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<Vec<events::Model>, DbErr> {
+/// A booking's events, oldest first (ids are time-ordered, so they break ties within a tick).
+pub fn events_query(booking_id: Uuid) -> sea_orm::Select<events::Entity> {
     events::Entity::find()
         .filter(events::Column::BookingId.eq(booking_id))
         .order_by_asc(events::Column::At)
         .order_by_asc(events::Column::Id)
-        .all(db)
-        .await
 }
 
 /// Who may see which bookings: a client their own, a staff member their own appointments,

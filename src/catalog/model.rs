@@ -44,7 +44,7 @@ impl From<service_categories::Model> for CategoryView {
 pub struct CreateCategoryRequest {
     /// Unique, regardless of case.
     #[garde(length(chars, min = 1, max = 100), custom(not_blank))]
-    #[schema(min_length = 1, max_length = 100, example = "Colour")]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100, example = "Colour")]
     pub name: String,
     #[garde(inner(length(chars, max = 1000)))]
     #[schema(max_length = 1000)]
@@ -55,7 +55,7 @@ pub struct CreateCategoryRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCategoryRequest {
     #[garde(inner(length(chars, min = 1, max = 100), custom(not_blank)))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// `null` removes the description.
     #[serde(default, deserialize_with = "nullable")]
@@ -131,7 +131,7 @@ impl From<services::Model> for ServiceView {
 #[serde(deny_unknown_fields)]
 pub struct CreateServiceRequest {
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
-    #[schema(min_length = 1, max_length = 200, example = "Men's cut")]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200, example = "Men's cut")]
     pub name: String,
     #[garde(skip)]
     pub category_id: Option<Uuid>,
@@ -164,7 +164,7 @@ pub struct CreateServiceRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceRequest {
     #[garde(inner(length(chars, min = 1, max = 200), custom(not_blank)))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// `null` removes the service from its category.
     #[serde(default, deserialize_with = "nullable")]

@@ -105,13 +105,13 @@ pub struct CreateProductRequest {
     #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$", example = "SHMP-250")]
     pub sku: String,
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
-    #[schema(min_length = 1, max_length = 200, example = "Repair shampoo 250 ml")]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200, example = "Repair shampoo 250 ml")]
     pub name: String,
     #[garde(inner(length(chars, min = 1, max = 100), custom(not_blank)))]
-    #[schema(min_length = 1, max_length = 100, example = "Lumen")]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100, example = "Lumen")]
     pub brand: Option<String>,
     #[garde(inner(length(chars, min = 1, max = 100), custom(not_blank)))]
-    #[schema(min_length = 1, max_length = 100, example = "Hair care")]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100, example = "Hair care")]
     pub category: Option<String>,
     #[garde(inner(length(chars, max = 2000)))]
     #[schema(max_length = 2000)]
@@ -138,7 +138,7 @@ pub struct CreateProductRequest {
     pub reorder_quantity: Option<i64>,
     /// Letters, digits and `-`, up to 64; unique when given.
     #[garde(inner(length(min = 1, max = 64), custom(barcode_chars)))]
-    #[schema(min_length = 1, max_length = 64, example = "5601234567890")]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9-]+$", example = "5601234567890")]
     pub barcode: Option<String>,
     /// Default `true`; `false` for backbar-only products.
     #[garde(skip)]
@@ -158,16 +158,16 @@ pub struct UpdateProductRequest {
     #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
     pub sku: Option<String>,
     #[garde(inner(length(chars, min = 1, max = 200), custom(not_blank)))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
     #[garde(inner(inner(length(chars, min = 1, max = 100), custom(not_blank))))]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", value_type = Option<String>, min_length = 1, max_length = 100)]
     pub brand: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[garde(inner(inner(length(chars, min = 1, max = 100), custom(not_blank))))]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", value_type = Option<String>, min_length = 1, max_length = 100)]
     pub category: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[garde(inner(inner(length(chars, max = 2000))))]
@@ -193,7 +193,7 @@ pub struct UpdateProductRequest {
     pub reorder_quantity: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
     #[garde(custom(nullable_barcode), inner(inner(length(min = 1, max = 64))))]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 64)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9-]+$")]
     pub barcode: Option<Option<String>>,
     #[garde(skip)]
     pub retail: Option<bool>,
@@ -207,7 +207,7 @@ pub struct UpdateProductRequest {
 pub struct ProductListQuery {
     /// Words found in the name, SKU or brand (case-insensitive; every word must match).
     #[garde(inner(length(chars, max = 100)))]
-    #[param(max_length = 100)]
+    #[param(max_length = 100, pattern = r"^[^\x00]*$")]
     pub q: Option<String>,
     /// Exact category (case-insensitive).
     #[garde(inner(length(chars, max = 100)))]
@@ -321,6 +321,41 @@ pub struct UpdateStockRequest {
     #[garde(inner(length(chars, max = 500)))]
     #[schema(max_length = 500, example = "Delivery note 4711")]
     pub note: Option<String>,
+}
+
+/// What `stock_change` in the service accepts, for the schema: exactly one of these shapes (a
+/// count, or a delta whose sign its reason allows), as `oneOf` beside the fields above.
+pub fn update_stock_shapes() -> utoipa::openapi::schema::OneOf {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaType, Type};
+    let integer = |min: Option<i64>, max: Option<i64>| {
+        ObjectBuilder::new().schema_type(SchemaType::Type(Type::Integer)).minimum(min).maximum(max)
+    };
+    let null = || ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null));
+    let reasons = |names: &[Option<&str>]| {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::AnyValue)
+            .enum_values(Some(names.iter().map(|n| serde_json::json!(n))))
+    };
+    let delta = |min: Option<i64>, max: Option<i64>, names: &[Option<&str>]| {
+        ObjectBuilder::new()
+            .required("delta")
+            .required("reason")
+            .property("delta", integer(min, max))
+            .property("count", null())
+            .property("reason", reasons(names))
+    };
+    let q = Some(MAX_QUANTITY);
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .required("count")
+                .property("count", integer(Some(0), q))
+                .property("delta", null())
+                .property("reason", reasons(&[Some("count"), None])),
+        )
+        .item(delta(Some(1), q, &[Some("receive"), Some("return"), Some("adjustment")]))
+        .item(delta(Some(-MAX_QUANTITY), Some(-1), &[Some("waste"), Some("adjustment")]))
+        .build()
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

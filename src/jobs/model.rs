@@ -101,7 +101,7 @@ pub struct JobListQuery {
     #[garde(skip)]
     pub status: Option<JobStatus>,
     /// Exact kind, e.g. `booking.reminder`.
-    #[garde(inner(length(min = 1, max = 64)))]
+    #[garde(inner(length(chars, min = 1, max = 64)))]
     #[param(min_length = 1, max_length = 64)]
     pub kind: Option<String>,
     /// Only jobs about this booking (or other record).

@@ -101,7 +101,7 @@ pub struct NotificationListQuery {
     #[garde(skip)]
     pub status: Option<NotificationStatus>,
     /// Exact template name.
-    #[garde(inner(length(min = 1, max = 64)))]
+    #[garde(inner(length(chars, min = 1, max = 64)))]
     #[param(min_length = 1, max_length = 64)]
     pub template: Option<String>,
     #[garde(skip)]

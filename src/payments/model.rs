@@ -180,7 +180,7 @@ pub struct RefundRequest {
     #[schema(minimum = 1, maximum = 100000000)]
     pub amount_cents: Option<i64>,
     #[garde(length(chars, min = 1, max = 500), custom(crate::model::not_blank))]
-    #[schema(min_length = 1, max_length = 500, example = "client unhappy with the colour")]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500, example = "client unhappy with the colour")]
     pub reason: String,
 }
 

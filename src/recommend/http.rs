@@ -48,7 +48,7 @@ pub async fn due(
 
 /// Recompute the model now (it is also recomputed daily), in the background: follow it with
 /// `GET /api/v2/jobs?ref_id=<ref_id>`. Role: admin.
-#[utoipa::path(post, path = "/api/v2/recommendations/refresh", tag = "recommendations",
+#[utoipa::path(post, path = "/api/v2/recommendations/refresh", tag = "recommendations", operation_id = "refresh_recommendations",
     security(("bearer" = []), ("oauth2" = [])),
     responses((status = 202, description = "Queued", body = RefreshQueued)))]
 #[tracing::instrument(skip_all)]

@@ -19,7 +19,7 @@ type JsonResult<T> = ApiResult<axum::Json<T>>;
 /// admin.
 #[utoipa::path(post, path = "/api/v2/sales/retail", tag = "sales",
     security(("bearer" = []), ("oauth2" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string up to 200 characters; retries with the same key are safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string of 1 to 200 visible ASCII characters (surrounding blanks are dropped); retries with the same key are safe", pattern = r"^[\t ]*[!-~]([\t -~]{0,198}[!-~])?[\t ]*$")),
     request_body = CreateSaleRequest,
     responses(
         (status = 201, description = "Sold (or, for a retry with the same Idempotency-Key, the first sale again)", body = SaleView,

@@ -33,6 +33,23 @@ impl PaymentMethod {
     }
 }
 
+/// How a retail sale is paid at the desk (paying one online is not offered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeskMethod {
+    Cash,
+    CardTerminal,
+}
+
+impl From<DeskMethod> for PaymentMethod {
+    fn from(m: DeskMethod) -> Self {
+        match m {
+            DeskMethod::Cash => PaymentMethod::Cash,
+            DeskMethod::CardTerminal => PaymentMethod::CardTerminal,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSaleRequest {
@@ -52,7 +69,7 @@ pub struct CreateSaleRequest {
 #[serde(deny_unknown_fields)]
 pub struct SaleLineRequest {
     #[garde(length(min = 1, max = 64), custom(sku_chars))]
-    #[schema(min_length = 1, max_length = 64, example = "SHMP-250")]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$", example = "SHMP-250")]
     pub sku: String,
     /// 1 to 10,000.
     #[garde(range(min = 1, max = MAX_LINE_QUANTITY))]
@@ -71,13 +88,12 @@ pub struct SaleLineRequest {
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequest {
-    /// `cash` or `card_terminal` (recorded by staff). `stripe` needs the Stripe gateway,
-    /// which this server does not have configured yet: a 422.
+    /// `cash` or `card_terminal` (recorded by staff).
     #[garde(skip)]
-    pub method: PaymentMethod,
+    pub method: DeskMethod,
     /// Default: the whole total; at most the total (the rest stays as balance).
     #[garde(inner(range(min = 0, max = 100_000_000_000_000i64)))]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 100000000000000i64)]
     pub amount_cents: Option<i64>,
 }
 
@@ -226,7 +242,7 @@ pub struct ReturnRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReturnLineRequest {
     #[garde(length(min = 1, max = 64), custom(sku_chars))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
     pub sku: String,
     /// 1 to 10,000.
     #[garde(range(min = 1, max = MAX_LINE_QUANTITY))]

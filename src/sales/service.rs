@@ -153,12 +153,6 @@ pub async fn create(
     {
         return Err(ApiError::field("client_id", "no such active user"));
     }
-    if req.payment.as_ref().is_some_and(|p| p.method == PaymentMethod::Stripe) {
-        return Err(ApiError::field(
-            "payment.method",
-            "paying a retail sale online is not offered yet; use cash or card_terminal",
-        ));
-    }
     let mut keys: Vec<String> = req.lines.iter().map(|l| l.sku.to_lowercase()).collect();
     keys.sort_unstable();
     keys.dedup();
@@ -188,7 +182,7 @@ pub async fn create(
         tax_cents: tax,
         total_cents: total,
         paid_cents: paid,
-        payment_method: req.payment.as_ref().map(|p| p.method.as_str().to_owned()),
+        payment_method: req.payment.as_ref().map(|p| PaymentMethod::from(p.method).as_str().to_owned()),
         refunded_cents: 0,
         created_by: caller.id,
         created_at: now,
@@ -227,7 +221,7 @@ pub async fn create(
                 &txn,
                 invoice_id,
                 sale.client_id,
-                method.method,
+                method.method.into(),
                 paid,
                 &salon.currency,
                 caller.id,

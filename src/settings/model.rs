@@ -68,19 +68,19 @@ impl From<settings::Model> for SettingsView {
 #[serde(deny_unknown_fields)]
 pub struct UpdateSettingsRequest {
     #[garde(inner(length(chars, min = 1, max = 200), custom(not_blank)))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// An IANA time zone name such as `America/New_York`.
     #[garde(inner(length(max = 64), custom(iana_timezone)))]
-    #[schema(example = "America/New_York")]
+    #[schema(schema_with = timezone_schema)]
     pub timezone: Option<String>,
     /// An ISO 4217 currency code such as `USD`.
     #[garde(inner(length(min = 3, max = 3), custom(iso_currency_code)))]
-    #[schema(example = "USD", min_length = 3, max_length = 3)]
+    #[schema(schema_with = currency_schema)]
     pub currency: Option<String>,
     /// 5 to 240, and a divisor of a day (1440): 5, 10, 15, 20, 30, 60, ...
-    #[garde(inner(range(min = 5, max = 240), custom(divides_a_day)))]
-    #[schema(minimum = 5, maximum = 240)]
+    #[garde(inner(custom(divides_a_day)))]
+    #[schema(schema_with = slot_interval_schema)]
     pub slot_interval_minutes: Option<i32>,
     /// 0 to 43200 (30 days).
     #[garde(inner(range(min = 0, max = 43_200)))]
@@ -123,10 +123,79 @@ fn iso_currency_code(value: &str, _: &()) -> garde::Result {
     }
 }
 
+/// The slot grids a salon can have: 5 to 240 minutes, dividing a day (1440 minutes) evenly.
+pub fn slot_intervals() -> impl Iterator<Item = i32> {
+    (5..=240).filter(|m| 1440 % m == 0)
+}
+
 fn divides_a_day(value: &i32, _: &()) -> garde::Result {
-    if *value > 0 && 1440 % value == 0 {
+    if slot_intervals().any(|m| m == *value) {
         Ok(())
     } else {
-        Err(garde::Error::new("must divide a day (1440 minutes) evenly"))
+        Err(garde::Error::new("must be 5 to 240 and divide a day (1440 minutes) evenly"))
+    }
+}
+
+/// Every ISO 4217 code the currency rule accepts (upper case, as `iso_currency` reads them).
+pub fn currency_codes() -> impl Iterator<Item = String> {
+    let letters = || b'A'..=b'Z';
+    letters()
+        .flat_map(move |a| {
+            letters()
+                .flat_map(move |b| letters().map(move |c| String::from_utf8_lossy(&[a, b, c]).into_owned()))
+        })
+        .filter(|code| iso_currency::Currency::from_code(code).is_some())
+}
+
+/// The schemas list what the rules accept, taken from the same sources (the slot grids, the
+/// time zone database the server uses, the currency table), so they cannot drift. `null` (or
+/// leaving a field out) keeps the current value.
+fn listed(
+    kind: utoipa::openapi::schema::Type,
+    values: Vec<serde_json::Value>,
+    description: &str,
+) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Array(vec![kind, Type::Null]))
+        .enum_values(Some(values.into_iter().chain([serde_json::Value::Null])))
+        .description(Some(description))
+        .build()
+}
+
+fn slot_interval_schema() -> utoipa::openapi::Object {
+    let values = slot_intervals().map(serde_json::Value::from).collect();
+    listed(
+        utoipa::openapi::schema::Type::Integer,
+        values,
+        "Minutes between slot starts: 5 to 240, dividing a day (1440) evenly.",
+    )
+}
+
+fn timezone_schema() -> utoipa::openapi::Object {
+    let values = chrono_tz::TZ_VARIANTS.iter().map(|tz| serde_json::Value::from(tz.name())).collect();
+    listed(
+        utoipa::openapi::schema::Type::String,
+        values,
+        "An IANA time zone name such as `America/New_York`.",
+    )
+}
+
+fn currency_schema() -> utoipa::openapi::Object {
+    let values = currency_codes().map(serde_json::Value::from).collect();
+    listed(utoipa::openapi::schema::Type::String, values, "An ISO 4217 currency code such as `USD`.")
+}
+
+#[cfg(test)]
+mod listed_tests {
+    #[test]
+    fn the_listed_values_are_exactly_what_the_rules_accept() {
+        let currencies: Vec<String> = super::currency_codes().collect();
+        assert!(currencies.iter().any(|c| c == "EUR") && currencies.len() > 100);
+        assert!(super::iso_currency_code("usd", &()).is_err());
+        assert!(
+            super::iana_timezone("europe/lisbon", &()).is_err()
+                && super::iana_timezone("Europe/Lisbon", &()).is_ok()
+        );
     }
 }

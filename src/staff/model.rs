@@ -65,15 +65,15 @@ pub struct CreatedStaffView {
 #[serde(deny_unknown_fields)]
 pub struct CreateStaffRequest {
     #[serde(deserialize_with = "trimmed")]
-    #[garde(email, length(max = 254))]
+    #[garde(email, length(chars, max = 254))]
     #[schema(format = "email", example = "jane@salon.example")]
     pub email: String,
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
-    #[schema(min_length = 1, max_length = 200, example = "Jane Doe")]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200, example = "Jane Doe")]
     pub full_name: String,
     /// The name clients see; defaults to `full_name`.
     #[garde(inner(length(chars, min = 1, max = 200), custom(not_blank)))]
-    #[schema(min_length = 1, max_length = 200, example = "Jane")]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200, example = "Jane")]
     pub display_name: Option<String>,
     /// At least 8 characters; when omitted one is generated and returned once.
     #[garde(inner(length(chars, min = 8, max = 128)))]
@@ -83,7 +83,7 @@ pub struct CreateStaffRequest {
     #[schema(max_length = 2000)]
     pub bio: Option<String>,
     #[garde(inner(custom(phone_number)))]
-    #[schema(max_length = 40)]
+    #[schema(pattern = r"^[ +().-]*([0-9][ +().-]*){5,20}$", max_length = 40)]
     pub phone: Option<String>,
 }
 
@@ -92,10 +92,10 @@ pub struct CreateStaffRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateStaffRequest {
     #[garde(inner(length(chars, min = 1, max = 200), custom(not_blank)))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     #[garde(inner(length(chars, min = 1, max = 200), custom(not_blank)))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
     /// `null` removes the bio.
     #[serde(default, deserialize_with = "nullable")]
@@ -105,7 +105,7 @@ pub struct UpdateStaffRequest {
     /// `null` removes the phone number.
     #[serde(default, deserialize_with = "nullable")]
     #[garde(custom(nullable_phone))]
-    #[schema(value_type = Option<String>, max_length = 40)]
+    #[schema(pattern = r"^[ +().-]*([0-9][ +().-]*){5,20}$", value_type = Option<String>, max_length = 40)]
     pub phone: Option<Option<String>>,
     /// Reactivate (or deactivate) the staff member and their account.
     #[garde(skip)]
@@ -158,10 +158,13 @@ pub struct IntervalInput {
     #[schema(minimum = 1, maximum = 7, example = 1)]
     pub weekday: i64,
     /// `HH:MM`, 00:00 to 23:59.
-    #[schema(example = "09:00", pattern = "^[0-2][0-9]:[0-5][0-9]$")]
+    #[schema(example = "09:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub start: String,
     /// `HH:MM`, after `start`; `24:00` means midnight at the end of the day.
-    #[schema(example = "13:00", pattern = "^[0-2][0-9]:[0-5][0-9]$")]
+    #[schema(
+        example = "13:00",
+        pattern = "^(00:(0[1-9]|[1-5][0-9])|(0[1-9]|1[0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+    )]
     pub end: String,
 }
 

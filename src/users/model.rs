@@ -33,7 +33,7 @@ pub const MIN_PASSWORD: usize = 8;
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     #[serde(deserialize_with = "trimmed")]
-    #[garde(email, length(max = 254))]
+    #[garde(email, length(chars, max = 254))]
     #[schema(format = "email", example = "ana@example.com")]
     pub email: String,
     /// At least 8 characters.
@@ -41,20 +41,20 @@ pub struct RegisterRequest {
     #[schema(min_length = 8, max_length = 128, format = "password")]
     pub password: String,
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
-    #[schema(min_length = 1, max_length = 200, example = "Ana Lima")]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200, example = "Ana Lima")]
     pub full_name: String,
     #[garde(inner(custom(phone_number)))]
-    #[schema(example = "+1 555 0100", max_length = 40)]
+    #[schema(pattern = r"^[ +().-]*([0-9][ +().-]*){5,20}$", example = "+1 555 0100", max_length = 40)]
     pub phone: Option<String>,
 }
 
 /// Login with JSON. The same endpoint takes the OAuth2 password form (`username`, `password`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct LoginRequest {
-    #[garde(length(min = 1, max = 254))]
+    #[garde(length(chars, min = 1, max = 254))]
     #[schema(example = "ana@example.com")]
     pub email: String,
-    #[garde(length(min = 1, max = 128))]
+    #[garde(length(chars, min = 1, max = 128))]
     pub password: String,
 }
 
@@ -77,7 +77,8 @@ impl FormInput for LoginRequest {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RefreshRequest {
-    #[garde(length(min = 1, max = 200))]
+    #[garde(length(chars, min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub refresh_token: String,
 }
 
@@ -93,22 +94,40 @@ pub struct TokenResponse {
     pub expires_in: i64,
 }
 
+/// For the schema, beside [`UpdateProfileRequest`]'s fields: a new `password` comes with the
+/// `current_password` (what `update_profile` in the service requires).
+pub fn update_profile_shapes() -> utoipa::openapi::schema::OneOf {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaType, Type};
+    let of = |t: Type| ObjectBuilder::new().schema_type(SchemaType::Type(t));
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().property("password", of(Type::Null)))
+        .item(
+            ObjectBuilder::new()
+                .required("password")
+                .required("current_password")
+                .property("password", of(Type::String))
+                .property("current_password", of(Type::String)),
+        )
+        .build()
+}
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
     #[garde(inner(length(chars, min = 1, max = 200), custom(not_blank)))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
     /// `null` removes the phone number.
     #[serde(default, deserialize_with = "nullable")]
     #[garde(custom(nullable_phone))]
-    #[schema(value_type = Option<String>, max_length = 40)]
+    #[schema(pattern = r"^[ +().-]*([0-9][ +().-]*){5,20}$", value_type = Option<String>, max_length = 40)]
     pub phone: Option<Option<String>>,
     /// A new password; needs `current_password`.
     #[garde(inner(length(chars, min = 8, max = 128)))]
     #[schema(min_length = 8, max_length = 128, format = "password")]
     pub password: Option<String>,
-    #[garde(inner(length(max = 128)))]
-    #[schema(format = "password")]
+    #[garde(inner(length(chars, max = 128)))]
+    #[schema(format = "password", max_length = 128)]
     pub current_password: Option<String>,
     /// Whether booking messages (confirmations, reminders, ...) come by email.
     #[garde(skip)]
@@ -138,6 +157,7 @@ pub struct UserListQuery {
     pub active: Option<bool>,
     /// Case-insensitive search in email and full name.
     #[garde(inner(length(chars, max = 100)))]
+    #[param(max_length = 100, pattern = r"^[^\x00]*$")]
     pub q: Option<String>,
     /// 1 to 200, default 50.
     #[garde(inner(range(min = 1, max = 200)))]

@@ -17,22 +17,28 @@ pub struct WebhookRequest {
     /// ES: the session path (`projects/…/agent/sessions/…`).
     pub session: Option<String>,
     /// ES: what the agent heard, and the parameters it filled.
+    #[serde(default, deserialize_with = "object_only")]
     pub query_result: Option<QueryResult>,
     /// CX: the session path and its parameters.
+    #[serde(default, deserialize_with = "object_only")]
     pub session_info: Option<SessionInfo>,
-    /// CX: the user's text.
+    /// CX: the user's text (at most 2,000 characters).
+    #[schema(max_length = 2000)]
     pub text: Option<String>,
-    /// CX: the transcript of what the user said (voice).
+    /// CX: the transcript of what the user said (voice; at most 2,000 characters).
+    #[schema(max_length = 2000)]
     pub transcript: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryResult {
+    /// What the user said or typed (at most 2,000 characters).
+    #[schema(max_length = 2000)]
     pub query_text: Option<String>,
     /// `client_id` (staff and admin tokens talk for that client), and `service`, `staff`,
     /// `date`, `time` where the agent's own entities found them.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::docs::nul_free_object)]
     pub parameters: Option<Map<String, Value>>,
 }
 
@@ -40,8 +46,20 @@ pub struct QueryResult {
 pub struct SessionInfo {
     pub session: Option<String>,
     /// As in ES's `queryResult.parameters`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::docs::nul_free_object)]
     pub parameters: Option<Map<String, Value>>,
+}
+
+/// A nested object read only from a JSON object (serde would also read a struct from an array).
+fn object_only<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match Option::<Map<String, Value>>::deserialize(deserializer)? {
+        Some(map) => serde_json::from_value(Value::Object(map)).map(Some).map_err(serde::de::Error::custom),
+        None => Ok(None),
+    }
 }
 
 impl WebhookRequest {
@@ -49,12 +67,15 @@ impl WebhookRequest {
         self.query_result.is_none()
     }
 
+    /// Every text the request carries: ES's `queryResult.queryText`, CX's `text` and `transcript`.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        let es = self.query_result.as_ref().and_then(|q| q.query_text.as_deref());
+        [es, self.text.as_deref(), self.transcript.as_deref()].into_iter().flatten()
+    }
+
+    /// What the user said: the first of [`Self::texts`] that is not blank.
     pub fn text(&self) -> Option<&str> {
-        self.query_result
-            .as_ref()
-            .and_then(|q| q.query_text.as_deref())
-            .or(self.text.as_deref())
-            .or(self.transcript.as_deref())
+        self.texts().find(|t| !t.trim().is_empty())
     }
 
     pub fn session(&self) -> Option<&str> {
@@ -140,6 +161,12 @@ pub fn refused(cx: bool, problem: &Value) -> WebhookResponse {
     let detail = problem["detail"].as_str().unwrap_or("That cannot be done.");
     let message = format!("Sorry, that cannot be done: {detail}.");
     say(cx, &message, json!({"salon": {"status": "refused", "problem": problem}}), None)
+}
+
+/// A call with no text (an event such as the agent's welcome, or silence): ask what to book.
+pub fn prompt(cx: bool) -> WebhookResponse {
+    let message = "What would you like to book? For example: a men's cut with Jane next Friday at 3pm.";
+    say(cx, message, json!({"salon": {"status": "needs_text"}}), None)
 }
 
 pub fn respond(cx: bool, reply: &VoiceReply) -> WebhookResponse {

@@ -73,9 +73,9 @@ pub async fn booking(
     security(("bearer" = []), ("oauth2" = [])),
     request_body = WebhookRequest,
     responses(
-        (status = 200, description = "The reply, in the request's dialect", body = WebhookResponse),
+        (status = 200, description = "The reply, in the request's dialect; a call with no text (an event, silence) is asked what to book", body = WebhookResponse),
         (status = 403, description = "A client talking for someone else", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No text (`queryResult.queryText`, `text` or `transcript`), more than 2,000 characters, a `client_id` that is no UUID, or a staff or admin token acting without one", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "More than 2,000 characters of text (`queryResult.queryText`, `text` or `transcript`), a `client_id` that is no UUID, or a staff or admin token acting without one", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn dialogflow(
@@ -83,9 +83,12 @@ pub async fn dialogflow(
     RequireRole(caller, _): RequireRole<AnyRole>,
     Json(req): Json<WebhookRequest>,
 ) -> ApiResult<axum::Json<WebhookResponse>> {
+    if req.texts().any(|t| t.chars().count() > MAX_TEXT) {
+        return Err(ApiError::field("queryResult.queryText", "must be at most 2000 characters"));
+    }
     let text = req.text().map(str::trim).unwrap_or_default().to_owned();
-    if text.is_empty() || text.chars().count() > MAX_TEXT {
-        return Err(ApiError::field("queryResult.queryText", "must be 1 to 2000 characters"));
+    if text.is_empty() {
+        return Ok(axum::Json(dialogflow::prompt(req.is_cx())));
     }
     let client_id = match req.client_id() {
         Some(id) => {

@@ -32,7 +32,9 @@ pub struct VoiceRequest {
     #[garde(length(chars, min = 1, max = MAX_TEXT))]
     #[schema(min_length = 1, max_length = 2000, example = "Book a men's cut with Jane next Friday at 3pm")]
     pub text: String,
-    /// Continue this conversation (from an earlier reply); omit to start one.
+    /// Continue this conversation (from an earlier reply); omit it (or send `""` or `null`,
+    /// as some bot frameworks do for an empty variable) to start one.
+    #[serde(default, deserialize_with = "blank_as_none")]
     #[garde(skip)]
     pub session_id: Option<Uuid>,
     /// Staff and admins talk for a client (needed to book, move or cancel); a client talks
@@ -266,4 +268,13 @@ pub struct SynonymQuery {
     #[garde(inner(range(max = 1_000_000)))]
     #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<u64>,
+}
+
+/// An optional UUID where an empty (or blank) string means none.
+fn blank_as_none<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Uuid>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(serde::de::Error::custom),
+        None => Ok(None),
+    }
 }

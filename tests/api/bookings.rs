@@ -363,7 +363,7 @@ api_test! {
         assert_eq!(moved.body["end_at"], s.at("14:30"));
         assert_eq!(old_slot.status, StatusCode::CREATED, "{}", old_slot.text);
         assert_eq!(onto_taken.assert_problem(409, "slot-unavailable")["reasons"], json!(["booked"]));
-        let events = history.body["events"].as_array().unwrap();
+        let events = history.body["items"].as_array().unwrap();
         assert_eq!(events.len(), 2, "{}", history.text);
         assert_eq!(events[0]["kind"], "created");
         assert_eq!(events[1]["kind"], "rescheduled");
@@ -406,10 +406,10 @@ api_test! {
         action("cancel", &s.admin).await.assert_problem(409, "invalid-transition");
 
         let history = app.get(&format!("/api/v1/bookings/{id}/history")).token(&s.admin).send().await;
-        let kinds: Vec<&str> = history.body["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> = history.body["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["created", "confirmed", "no_show"]);
-        assert_eq!(history.body["events"][2]["reason"], "no-show test");
-        assert_eq!(history.body["events"][2]["old"]["status"], "confirmed");
+        assert_eq!(history.body["items"][2]["reason"], "no-show test");
+        assert_eq!(history.body["items"][2]["old"]["status"], "confirmed");
     }
 }
 

@@ -85,6 +85,11 @@ api_test! {
         let mut first_line = String::new();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         stdout.read_line(&mut first_line).unwrap();
+        // The rest of the banner: the landing page, the docs, and (no services yet) demo data.
+        let mut banner = String::new();
+        for _ in 0..4 {
+            stdout.read_line(&mut banner).unwrap();
+        }
 
         let base = first_line.trim().rsplit(' ').next().unwrap().to_owned();
         let health = http_get(&base, "/healthz");
@@ -93,6 +98,8 @@ api_test! {
         drop(stdout);
 
         assert!(first_line.starts_with("salon is listening on http://127.0.0.1:"), "{first_line}");
+        assert!(banner.contains(&format!("Start here: {base}/\n")), "{banner}");
+        assert!(banner.contains("seed-demo") && !banner.contains("create-admin"), "{banner}");
         assert!(health.starts_with("HTTP/1.1 200"), "{health}");
         let admin = app.login("first@example.com", PASSWORD).await;
         let users = app.get("/api/v1/users?role=admin").token(admin["access_token"].as_str().unwrap()).send().await;

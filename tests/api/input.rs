@@ -173,3 +173,34 @@ api_test! {
         app.get("/api/v1/users/profile").header("authorization", "Basic YWJjOmRlZg==").send().await.assert_problem(401, "unauthorized");
     }
 }
+
+api_test! {
+    async fn integral_numbers_fill_integer_fields_and_fractions_do_not(app) {
+        let salon = app.salon().await;
+
+        let whole = app.patch("/api/v1/settings").token(&salon.admin).json(json!({"min_lead_minutes": 30.0, "slot_interval_minutes": 15.0})).send().await;
+        let fraction = app.patch("/api/v1/settings").token(&salon.admin).json(json!({"min_lead_minutes": 30.5})).send().await;
+
+        assert_eq!(whole.status, StatusCode::OK, "{}", whole.text);
+        assert_eq!((whole.body["min_lead_minutes"].as_i64(), whole.body["slot_interval_minutes"].as_i64()), (Some(30), Some(15)));
+        fraction.assert_problem(422, "validation");
+        assert_eq!(fraction.error_fields(), ["min_lead_minutes"]);
+        assert_eq!(app.get("/api/v1/settings").send().await.body["min_lead_minutes"], 30);
+    }
+}
+
+api_test! {
+    async fn nul_is_refused_in_what_a_body_says_and_ignored_in_what_it_does_not_read(app) {
+        let salon = app.salon().await;
+
+        let unknown = app.post("/api/v2/voice/parse").token(&salon.admin).json(json!({"text": "a cut tomorrow", "x\u{0}": {"y": "\u{0}"}})).send().await;
+        let known = app.post("/api/v2/voice/parse").token(&salon.admin).json(json!({"text": "a cut\u{0}"})).send().await;
+        let nested = app.post("/api/v2/voice/dialogflow").token(&salon.admin).json(json!({"queryResult": {"queryText": "hi", "parameters": {"k": ["\u{0}"]}}})).send().await;
+
+        assert_eq!(unknown.status, StatusCode::OK, "{}", unknown.text);
+        known.assert_problem(422, "validation");
+        assert_eq!(known.error_fields(), ["text"]);
+        nested.assert_problem(422, "validation");
+        assert_eq!(nested.error_fields(), ["queryResult.parameters.k.0"]);
+    }
+}

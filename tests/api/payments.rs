@@ -157,7 +157,7 @@ api_test! {
         let p = payment(&stripe, &s.client, &payment_id).await;
         assert_eq!((p["status"].as_str(), p["captured_cents"].as_i64(), p["client_secret"].is_null()), (Some("succeeded"), Some(1000), true));
         let history = stripe.get(&format!("/api/v1/bookings/{}/history", id(&booking))).token(&s.admin).send().await;
-        let last = history.body["events"].as_array().unwrap().last().unwrap().clone();
+        let last = history.body["items"].as_array().unwrap().last().unwrap().clone();
         assert_eq!((last["kind"].as_str(), last["reason"].as_str()), (Some("confirmed"), Some("deposit-paid")));
         // Paid: no second deposit.
         let res = stripe.post("/api/v2/payments/deposit").token(&s.client).json(json!({"booking_id": id(&booking)})).send().await;
@@ -197,7 +197,7 @@ api_test! {
 
         assert_eq!(status_of(&stripe, &s, &id(&booking)).await, "cancelled");
         let history = stripe.get(&format!("/api/v1/bookings/{}/history", id(&booking))).token(&s.admin).send().await;
-        let last = history.body["events"].as_array().unwrap().last().unwrap().clone();
+        let last = history.body["items"].as_array().unwrap().last().unwrap().clone();
         assert_eq!((last["kind"].as_str(), last["reason"].as_str()), (Some("cancelled"), Some("deposit-expired")));
         assert!(offered(&stripe, &s, "11:00").await, "the slot is free again");
         assert_eq!(payment(&stripe, &s.admin, &payment_id).await["status"], "cancelled");
@@ -236,7 +236,7 @@ api_test! {
         let res = signed_event(&stripe, &event, 0, WEBHOOK_SECRET).await;
         assert_eq!((res.status, res.body["duplicate"].as_bool()), (StatusCode::OK, Some(true)));
         let history = stripe.get(&format!("/api/v1/bookings/{}/history", id(&booking))).token(&s.admin).send().await;
-        let confirmations = history.body["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "confirmed").count();
+        let confirmations = history.body["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "confirmed").count();
         assert_eq!(confirmations, 1);
         // An event for a payment we do not know is acknowledged.
         let unknown = json!({"id": "evt_test_2", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_unknown", "amount_received": 5}}});

@@ -575,6 +575,7 @@ async fn cases(app: &TestApp, admin: &str, n: usize) -> Vec<Case> {
             None,
             [401, 403, 403, 204],
         ),
+        at(Method::GET, "/", None, [200; 4]),
         at(Method::GET, "/healthz", None, [200; 4]),
         at(Method::GET, "/readyz", None, [200; 4]),
         at(Method::GET, "/metrics", None, [200; 4]),

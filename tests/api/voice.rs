@@ -78,8 +78,8 @@ api_test! {
 
         let id = booking["id"].as_str().unwrap();
         let history = app.get(&format!("/api/v1/bookings/{id}/history")).token(&v.s.client).send().await;
-        assert_eq!(history.body["events"][0]["kind"], "created");
-        assert_eq!(history.body["events"][0]["channel"], "voice");
+        assert_eq!(history.body["items"][0]["kind"], "created");
+        assert_eq!(history.body["items"][0]["channel"], "voice");
         // The same slot again: taken, so a question with the nearest free times instead.
         let (_, other) = app.client().await;
         let res = say(&app, &other, json!({"text": text})).await;
@@ -132,7 +132,7 @@ api_test! {
         assert_eq!(res.body["booking"]["start_at"], v.s.at("15:00"));
         let id = res.body["booking"]["id"].as_str().unwrap();
         let history = app.get(&format!("/api/v1/bookings/{id}/history")).token(&client).send().await;
-        let last = history.body["events"].as_array().unwrap().last().unwrap().clone();
+        let last = history.body["items"].as_array().unwrap().last().unwrap().clone();
         assert_eq!((last["kind"].as_str(), last["channel"].as_str()), (Some("rescheduled"), Some("voice")));
 
         // Cancelling asks first; "no" keeps it, "yes" cancels it.
@@ -148,7 +148,7 @@ api_test! {
         assert_eq!(res.body["status"], "cancelled", "{}", res.text);
         assert_eq!(res.body["booking"]["status"], "cancelled");
         let history = app.get(&format!("/api/v1/bookings/{id}/history")).token(&client).send().await;
-        let last = history.body["events"].as_array().unwrap().last().unwrap().clone();
+        let last = history.body["items"].as_array().unwrap().last().unwrap().clone();
         assert_eq!((last["kind"].as_str(), last["channel"].as_str()), (Some("cancelled"), Some("voice")));
     }
 }
@@ -381,8 +381,19 @@ api_test! {
         assert_eq!(res.body["payload"]["salon"]["status"], "needs_input", "{}", res.text);
         assert!(res.body["fulfillmentText"].as_str().unwrap().contains("has passed"), "{}", res.text);
 
+        // A call with no text (an event, silence) is asked what to book; too long a text is a 422;
+        // a nested object given as an array is refused.
         let res = app.post("/api/v2/voice/dialogflow").token(&v.s.client).json(json!({"queryResult": {}})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert!(res.body["fulfillmentText"].as_str().unwrap().starts_with("What would you like to book?"), "{}", res.text);
+        let long = "a".repeat(2001);
+        let res = app.post("/api/v2/voice/dialogflow").token(&v.s.client).json(json!({"text": "", "transcript": long})).send().await;
         res.assert_problem(422, "validation");
+        let res = app.post("/api/v2/voice/dialogflow").token(&v.s.client).json(json!({"sessionInfo": [null]})).send().await;
+        res.assert_problem(422, "validation");
+        // An empty session_id starts a conversation, as an omitted one does.
+        let res = app.post("/api/v2/voice/booking").token(&v.s.client).json(json!({"text": "hello", "session_id": ""})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     }
 }
 
