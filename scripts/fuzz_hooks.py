@@ -6,7 +6,8 @@ is stored or on who asks, which no schema can say: a 422 whose every error is on
 `STATEFUL` (a referenced id with no such record, a `current_password` that is not the
 account's, a `client_id` that staff and admins must give and clients must not), and a Stripe
 webhook whose signature the secret did not make. Rules JSON Schema cannot state are listed
-too: comparisons between two fields (an end after its start) or with a stored price (a line's
+too: comparisons between two fields (an end after its start) or two items of a list (a
+weekly schedule's intervals must not overlap) or with a stored price (a line's
 discount at most its amount), and a voice synonym's phrase needing a letter or digit of any
 script (JSON Schema patterns have no Unicode classes that Python's `re` also reads). Any other 4xx to a
 schema-valid request still fails the run, with the same messages as the built-in check."""
@@ -31,6 +32,7 @@ def _refused_for_stored_state(response) -> bool:
         str(e.get("message", "")).startswith("no such ")
         or (e.get("field"), e.get("message")) in STATEFUL
         or (str(e.get("field", "")).rsplit(".", 1)[-1], e.get("message")) in INDEXED
+        or str(e.get("message", "")).startswith(BETWEEN_ITEMS)
         for e in errors
     )
 
@@ -49,6 +51,9 @@ INDEXED = {
     ("end", "must be after start"),
     ("sku", "this product is deactivated"),
 }
+
+# Rules between the items of one array (`intervals[0]` "overlaps intervals[1]").
+BETWEEN_ITEMS = ("overlaps ",)
 
 
 @schemathesis.check

@@ -136,7 +136,7 @@ h1 {{ font-size: 2rem; margin-bottom: .25rem; }}
 .tagline {{ color: #555; margin-top: 0; }}
 nav a {{ display: inline-block; margin: 0 .5rem .5rem 0; padding: .5rem 1rem; border-radius: .4rem; background: #2a5bd7; color: #fff; text-decoration: none; }}
 section {{ border-top: 1px solid #ddd; margin-top: 1.5rem; }}
-pre {{ background: #f3f3f5; padding: .75rem; border-radius: .4rem; overflow-x: auto; }}
+pre {{ background: #f3f3f5; padding: .75rem; border-radius: .4rem; white-space: pre-wrap; overflow-wrap: anywhere; }}
 </style>
 </head>
 <body>

@@ -195,9 +195,11 @@ api_test! {
 
         let unknown = app.post("/api/v2/voice/parse").token(&salon.admin).json(json!({"text": "a cut tomorrow", "x\u{0}": {"y": "\u{0}"}})).send().await;
         let known = app.post("/api/v2/voice/parse").token(&salon.admin).json(json!({"text": "a cut\u{0}"})).send().await;
+        let inner_unknown = app.post("/api/v2/voice/dialogflow").token(&salon.admin).json(json!({"queryResult": {"queryText": "hi", "x": {"y": "\u{0}"}}})).send().await;
         let nested = app.post("/api/v2/voice/dialogflow").token(&salon.admin).json(json!({"queryResult": {"queryText": "hi", "parameters": {"k": ["\u{0}"]}}})).send().await;
 
         assert_eq!(unknown.status, StatusCode::OK, "{}", unknown.text);
+        assert_eq!(inner_unknown.status, StatusCode::OK, "{}", inner_unknown.text);
         known.assert_problem(422, "validation");
         assert_eq!(known.error_fields(), ["text"]);
         nested.assert_problem(422, "validation");
