@@ -24,16 +24,25 @@ use sea_orm::{ConnectionTrait, DbErr};
 /// The version of the rows behind `GET /api/v1/services` pages; NULL if its row was deleted.
 const SERVICES_VERSION: &str = "(SELECT version FROM cache_versions WHERE name = 'services')";
 
+/// The version of everything a client's recommendations are rendered from.
+const RECOMMENDATIONS_VERSION: &str = "(SELECT version FROM cache_versions WHERE name = 'recommendations')";
+
 /// The versions an authenticated request read with its caller's reload, kept in the request's
 /// extensions for the handler (`None`: no such row).
 #[derive(Debug, Clone, Copy)]
 pub struct Seen {
     pub services: Option<i64>,
+    pub recommendations: Option<i64>,
 }
 
 /// The services version as an SQL expression, to read along with another query.
 pub fn services_version_expr() -> Expr {
     Expr::cust(SERVICES_VERSION)
+}
+
+/// The recommendations version as an SQL expression, to read along with another query.
+pub fn recommendations_version_expr() -> Expr {
+    Expr::cust(RECOMMENDATIONS_VERSION)
 }
 
 /// The services version on its own (for requests without a caller to read it with); `None`
@@ -47,8 +56,8 @@ pub async fn services_version<C: ConnectionTrait>(db: &C) -> Result<Option<i64>,
     Ok(row.map(|r| r.try_get::<Option<i64>>("", "version")).transpose()?.flatten())
 }
 
-/// How many renderings a cache keeps; inserting one more empties it (renderings are small,
-/// and the keys a booking page uses are few).
+/// How many renderings a cache keeps by default; inserting one more empties it (renderings
+/// are small, and the keys a booking page uses are few).
 const CAPACITY: usize = 64;
 
 /// One rendered JSON body, the version it was rendered at, and its `ETag` (none without a
@@ -89,13 +98,24 @@ impl Rendered {
     }
 }
 
-/// Renderings by key (the request's normalized parameters).
-#[derive(Default)]
+/// Renderings by key (the request's normalized parameters), at most `capacity` of them.
 pub struct RenderCache {
     entries: Mutex<HashMap<String, Rendered>>,
+    capacity: usize,
+}
+
+impl Default for RenderCache {
+    fn default() -> Self {
+        Self::with_capacity(CAPACITY)
+    }
 }
 
 impl RenderCache {
+    /// A cache that keeps up to `capacity` renderings (then starts over).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self { entries: Mutex::default(), capacity }
+    }
+
     /// The rendering of `key` at `version`, if it is the one kept.
     pub fn get(&self, key: &str, version: i64) -> Option<Rendered> {
         let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -109,7 +129,7 @@ impl RenderCache {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if entries.len() >= CAPACITY && !entries.contains_key(&key) {
+        if entries.len() >= self.capacity && !entries.contains_key(&key) {
             entries.clear();
         }
         entries.insert(key, rendered);

@@ -12,6 +12,9 @@ use crate::jobs::Jobs;
 use crate::notify::transport::Transports;
 use crate::telemetry::Metrics;
 
+/// How many clients' rendered recommendations a process keeps (about 1 KiB each).
+const RECOMMENDATIONS_KEPT: usize = 20_000;
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
@@ -20,6 +23,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Rendered pages of `GET /api/v1/services`, reused only at the database's current version.
     pub services_cache: Arc<RenderCache>,
+    /// Rendered recommendations by client, reused only at the database's current version.
+    pub recommendations_cache: Arc<RenderCache>,
     /// The job queue's wake-ups and dispatcher.
     pub jobs: Arc<Jobs>,
     /// Where messages go (SMTP, the SMS API, or the log).
@@ -63,6 +68,7 @@ impl AppState {
             jwt,
             metrics: Arc::new(Metrics::new()),
             services_cache: Arc::default(),
+            recommendations_cache: Arc::new(RenderCache::with_capacity(RECOMMENDATIONS_KEPT)),
             vocabulary: Arc::default(),
         })
     }

@@ -15,6 +15,7 @@ mod m20261203_000008_payments;
 mod m20261203_000009_recommendations;
 mod m20261203_000010_invoice_intents;
 mod m20261204_000011_voice;
+mod m20261205_000012_recommendation_version;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_recommendations::Migration),
             Box::new(m20261203_000010_invoice_intents::Migration),
             Box::new(m20261204_000011_voice::Migration),
+            Box::new(m20261205_000012_recommendation_version::Migration),
         ]
     }
 }

@@ -85,7 +85,7 @@ async fn authenticate(state: &AppState, token: &str) -> Result<(CurrentUser, See
         .filter(|u| u.is_active)
         .ok_or(ApiError::Unauthorized("the account is inactive or no longer exists"))?;
     let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("user {} has unknown role", user.id))?;
-    let seen = Seen { services: user.services_version };
+    let seen = Seen { services: user.services_version, recommendations: user.recommendations_version };
     Ok((
         CurrentUser {
             id: user.id,

@@ -1,10 +1,13 @@
+use axum::Extension;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use uuid::Uuid;
 
 use super::model::{DueClient, DueQuery, Recommendations, RefreshQueued};
 use super::service;
 use crate::auth::{Admin, AnyRole, RequireRole, StaffOrAdmin};
+use crate::cache::Seen;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Path, Query};
 use crate::pagination::Page;
@@ -15,20 +18,37 @@ use crate::state::AppState;
 /// model (see `POST /api/v2/recommendations/refresh`); what became inactive or ran out of
 /// stock since is left out. A client without history gets what is popular and no
 /// `next_service`. Roles: staff, admin, and that client (another client's id is a 404).
+/// The answer carries an `ETag`: send it back in `If-None-Match` for a `304` while nothing
+/// it was made from has changed.
 #[utoipa::path(get, path = "/api/v2/recommendations/client/{id}", tag = "recommendations",
     security(("bearer" = []), ("oauth2" = [])),
-    params(("id" = Uuid, Path, description = "Client (user) id")),
+    params(("id" = Uuid, Path, description = "Client (user) id"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` of an earlier answer")),
     responses(
-        (status = 200, description = "The recommendations", body = Recommendations),
+        (status = 200, description = "The recommendations", body = Recommendations,
+            headers(
+                ("ETag" = String, description = "Changes whenever the answer could have changed"),
+                ("Cache-Control" = String, description = "`private, no-cache`: revalidate with `If-None-Match`"),
+                ("Vary" = String, description = "`authorization`"))),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`",
+            headers(
+                ("ETag" = String, description = "The same `ETag`"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+                ("Vary" = String, description = "`authorization`"))),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(client_id = %id))]
 pub async fn for_client(
     State(state): State<AppState>,
     RequireRole(caller, _): RequireRole<AnyRole>,
+    seen: Option<Extension<Seen>>,
+    headers: HeaderMap,
     Path(id): Path<Uuid>,
-) -> ApiResult<axum::Json<Recommendations>> {
-    Ok(axum::Json(service::for_client(&state.db, &caller, id).await?))
+) -> ApiResult<Response> {
+    let version = seen.and_then(|Extension(seen)| seen.recommendations);
+    let rendered =
+        service::for_client_cached(&state.db, &state.recommendations_cache, &caller, version, id).await?;
+    Ok(rendered.respond(&headers))
 }
 
 /// Clients due for a visit before a day (the overdue first), for a rebooking call or message:

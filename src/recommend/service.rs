@@ -304,6 +304,32 @@ async fn live(
     Ok(found)
 }
 
+/// A client's recommendations, rendered, from the cache while `version` (read with the
+/// caller, before any row) is the one it was rendered at; rendered and kept otherwise.
+/// Who may ask is checked first, and a 404 is never kept.
+///
+/// # Errors
+/// As [`for_client`].
+pub async fn for_client_cached(
+    db: &DatabaseConnection,
+    cache: &crate::cache::RenderCache,
+    caller: &CurrentUser,
+    version: Option<i64>,
+    id: Uuid,
+) -> ApiResult<crate::cache::Rendered> {
+    if caller.is(Role::Client) && caller.id != id {
+        return Err(ApiError::NotFound("client"));
+    }
+    let key = id.to_string();
+    if let Some(kept) = version.and_then(|v| cache.get(&key, v)) {
+        return Ok(kept);
+    }
+    let value = for_client(db, caller, id).await?;
+    let rendered = crate::cache::Rendered::new(&key, version, &value).map_err(anyhow::Error::from)?;
+    cache.put(key, rendered.clone());
+    Ok(rendered)
+}
+
 /// A client's recommendations, as stored, with what became inactive or ran out since left out
 /// (two queries, three for a client who joined after the last refresh).
 ///

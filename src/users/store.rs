@@ -21,6 +21,7 @@ pub struct CallerRow {
     pub role: String,
     pub is_active: bool,
     pub services_version: Option<i64>,
+    pub recommendations_version: Option<i64>,
 }
 
 pub async fn find_caller<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<CallerRow>, DbErr> {
@@ -34,6 +35,7 @@ pub async fn find_caller<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<
             users::Column::IsActive,
         ])
         .expr_as(crate::cache::services_version_expr(), "services_version")
+        .expr_as(crate::cache::recommendations_version_expr(), "recommendations_version")
         .into_model::<CallerRow>()
         .one(db)
         .await
