@@ -128,3 +128,52 @@ api_test! {
         assert_eq!(recs.body["next_service"], Value::Null, "{}", recs.text);
     }
 }
+
+api_test! {
+    async fn a_kept_answer_revalidates_with_its_etag_and_any_process_sees_what_changed(app) {
+        let s = app.salon().await;
+        visit(&app, &s, &s.client_id, s.date).await;
+        let (other_id, _) = app.client().await;
+        visit(&app, &s, &other_id, s.date + Duration::days(1)).await;
+        let spray = product(&app, &s.admin, "SPRAY-1", 3, json!({"name": "Protect spray"})).await;
+        let sell = |client: String| {
+            app.post("/api/v2/sales/retail").token(&s.staff_token)
+                .json(json!({"client_id": client, "lines": [{"sku": "SPRAY-1", "quantity": 1}]})).send()
+        };
+        assert_eq!(sell(other_id.clone()).await.status, StatusCode::CREATED);
+        refresh(&app, &s.admin).await;
+        let path = format!("/api/v2/recommendations/client/{}", s.client_id);
+        let offered = |r: &crate::helpers::TestResponse| {
+            r.body["products"].as_array().unwrap().iter().any(|p| p["product_id"] == spray["id"])
+        };
+
+        let first = app.get(&path).token(&s.client).send().await;
+        assert!(offered(&first), "{}", first.text);
+        let etag = first.headers["etag"].to_str().unwrap().to_owned();
+        assert_eq!(first.headers["cache-control"], "private, no-cache");
+        let same = app.get(&path).token(&s.client).header("if-none-match", &etag).send().await;
+        assert_eq!((same.status, same.text.as_str()), (StatusCode::NOT_MODIFIED, ""));
+
+        // Another process keeps its own copy; a sale that leaves stock changes nothing shown.
+        let other = app.another_process().await;
+        assert!(offered(&other.get(&path).token(&s.client).send().await));
+        assert_eq!(sell(other_id.clone()).await.status, StatusCode::CREATED);
+        let kept = other.get(&path).token(&s.client).header("if-none-match", &etag).send().await;
+        assert_eq!(kept.status, StatusCode::NOT_MODIFIED, "{}", kept.text);
+
+        // The last one sold here: gone from what the other process answers, with a new ETag.
+        assert_eq!(sell(other_id.clone()).await.status, StatusCode::CREATED);
+        let gone = other.get(&path).token(&s.client).header("if-none-match", &etag).send().await;
+        assert_eq!(gone.status, StatusCode::OK, "{}", gone.text);
+        assert!(!offered(&gone), "{}", gone.text);
+        assert_ne!(gone.headers["etag"].to_str().unwrap(), etag);
+
+        // Promoted to staff: no longer a client, in either process.
+        let kept = other.get(&path).token(&s.staff_token).send().await;
+        assert_eq!(kept.status, StatusCode::OK, "{}", kept.text);
+        let res = app.patch(&format!("/api/v1/users/{}", s.client_id)).token(&s.admin).json(json!({"role": "staff"})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        other.get(&path).token(&s.staff_token).send().await.assert_problem(404, "not-found");
+        app.get(&path).token(&s.staff_token).send().await.assert_problem(404, "not-found");
+    }
+}
