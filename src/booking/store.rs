@@ -244,6 +244,13 @@ pub struct NewBooking {
 /// first write takes the single writer lock, so the triggers see every committed booking.
 pub async fn insert_new(db: &DatabaseConnection, rows: NewBooking) -> Result<(), DbErr> {
     let NewBooking { booking, block, event, key, jobs } = rows;
+    // Requests that share an idempotency key are written one at a time (PostgreSQL), so a
+    // retry never races its original into the exclusion constraints, where two inserts of
+    // one slot can deadlock and the victim, replaying the key before the survivor commits,
+    // would miss it and answer 409. Waiting here, a retry fails on the committed rows instead,
+    // and the key is there to replay.
+    let key_lock =
+        key.as_ref().and_then(|k| Some(format!("{}:{}", k.user_id.try_as_ref()?, k.key.try_as_ref()?)));
     let mut inserts = vec![
         bookings::Entity::insert(booking).into_query(),
         blocks::Entity::insert(block).into_query(),
@@ -262,8 +269,20 @@ pub async fn insert_new(db: &DatabaseConnection, rows: NewBooking) -> Result<(),
         for (i, insert) in inserts.into_iter().enumerate().rev() {
             with.cte(CommonTableExpression::new().query(insert).table_name(format!("w{i}")).to_owned());
         }
-        db.execute(&with.query(Query::select().expr(Expr::val(1)).to_owned())).await?;
-        return Ok(());
+        let write = with.query(Query::select().expr(Expr::val(1)).to_owned());
+        let Some(key_lock) = key_lock else {
+            db.execute(&write).await?;
+            return Ok(());
+        };
+        let txn = db.begin().await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [key_lock.into()],
+        ))
+        .await?;
+        txn.execute(&write).await?;
+        return txn.commit().await;
     }
     // SQLite runs the statements of one batch in order, binding the anonymous parameters of
     // each from the shared list in turn.
