@@ -4,7 +4,7 @@ release server, and runs each scenario with wrk (32 connections, fixed duration)
 requests/s, p50, p99, responses by status, the server's peak RSS and CPU seconds per 1,000
 requests. On PostgreSQL it also runs the pgbench ceiling for booking inserts.
 
-    python3 bench/run.py sqlite|postgres [--duration 20] [--only catalog,create,sale_many,sale_hot,sale_scarce,recommend,voice_parse,voice_turn]
+    python3 bench/run.py sqlite|postgres [--duration 20] [--only catalog,create,sale_many,sale_hot,sale_scarce,recommend,recommend_warm,voice_parse,voice_turn]
 
 Needs: wrk (apt-get install wrk), pgbench for PostgreSQL (postgresql-contrib/client).
 """
@@ -169,6 +169,8 @@ def prepare(tmp, duration):
     SCARCE = (scarce, admin)
     # Recommendations: each client's, read by the front desk (admin token), over all clients.
     files["recommend"] = [("GET", f"/api/v2/recommendations/client/{clients[(i * 7919) % len(clients)]}", admin, None) for i in range(20000)]
+    # The same reads again, with nothing changed since: every answer is one the server kept.
+    files["recommend_warm"] = files["recommend"]
     global REFRESH_ADMIN
     REFRESH_ADMIN = admin
     # Natural-language booking: parsing alone, and a conversation's first turn ("when is …
@@ -274,7 +276,7 @@ def main():
     try:
         files, creatable = prepare(tmp, args.duration)
         only = [s for s in args.only.split(",") if s]
-        for name in ["catalog", "availability_one", "availability_all", "create", "mixed", "login", "sale_many", "sale_hot", "sale_scarce", "recommend", "voice_parse", "voice_turn"]:
+        for name in ["catalog", "availability_one", "availability_all", "create", "mixed", "login", "sale_many", "sale_hot", "sale_scarce", "recommend", "recommend_warm", "voice_parse", "voice_turn"]:
             if only and name not in only:
                 continue
             refresh_s = None

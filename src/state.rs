@@ -25,6 +25,8 @@ pub struct AppState {
     pub services_cache: Arc<RenderCache>,
     /// Rendered recommendations by client, reused only at the database's current version.
     pub recommendations_cache: Arc<RenderCache>,
+    /// What may be recommended, reused while the recommendations version is unchanged.
+    pub recommendable: Arc<crate::recommend::service::RecommendableCache>,
     /// The job queue's wake-ups and dispatcher.
     pub jobs: Arc<Jobs>,
     /// Where messages go (SMTP, the SMS API, or the log).
@@ -69,6 +71,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             services_cache: Arc::default(),
             recommendations_cache: Arc::new(RenderCache::with_capacity(RECOMMENDATIONS_KEPT)),
+            recommendable: Arc::default(),
             vocabulary: Arc::default(),
         })
     }

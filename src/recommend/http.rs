@@ -46,8 +46,15 @@ pub async fn for_client(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
     let version = seen.and_then(|Extension(seen)| seen.recommendations);
-    let rendered =
-        service::for_client_cached(&state.db, &state.recommendations_cache, &caller, version, id).await?;
+    let rendered = service::for_client(
+        &state.db,
+        &state.recommendations_cache,
+        &state.recommendable,
+        &caller,
+        version,
+        id,
+    )
+    .await?;
     Ok(rendered.respond(&headers))
 }
 

@@ -2,6 +2,7 @@
 //! (a client's recommendations, the clients due for a visit), which only read what is stored.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
@@ -270,21 +271,19 @@ struct Row {
     generated_at: Option<DateTime<Utc>>,
 }
 
-/// Which of `services` and `products` may still be recommended (active; retail, active and in
-/// stock), with their names and SKUs, in one query.
-async fn live(
-    db: &DatabaseConnection,
-    services_ids: Vec<Uuid>,
-    product_ids: Vec<Uuid>,
-) -> Result<HashMap<Uuid, (String, String)>, DbErr> {
+/// What may be recommended now, by id, with its name and SKU (empty for a service): active
+/// services, and products that are active, sold retail and in stock.
+pub type Recommendable = HashMap<Uuid, (String, String)>;
+
+/// [`Recommendable`] in one query.
+async fn recommendable<C: ConnectionTrait>(db: &C) -> Result<Recommendable, DbErr> {
     use sea_orm::sea_query::{Alias, UnionType};
     let mut q = Query::select();
     q.column(services::Column::Id)
         .column(services::Column::Name)
         .expr_as(Expr::val(""), Alias::new("sku"))
         .from(services::Entity)
-        .and_where(Expr::col(services::Column::IsActive).eq(true))
-        .and_where(Expr::col(services::Column::Id).is_in(services_ids));
+        .and_where(Expr::col(services::Column::IsActive).eq(true));
     let mut p = Query::select();
     p.column(products::Column::Id)
         .column(products::Column::Name)
@@ -292,8 +291,7 @@ async fn live(
         .from(products::Entity)
         .and_where(Expr::col(products::Column::Active).eq(true))
         .and_where(Expr::col(products::Column::Retail).eq(true))
-        .and_where(Expr::col(products::Column::OnHand).gt(0))
-        .and_where(Expr::col(products::Column::Id).is_in(product_ids));
+        .and_where(Expr::col(products::Column::OnHand).gt(0));
     q.union(UnionType::All, p);
     let mut found = HashMap::new();
     for row in db.query_all(&q).await? {
@@ -304,15 +302,51 @@ async fn live(
     Ok(found)
 }
 
+/// [`Recommendable`] at one recommendations version: every change to what it holds (a
+/// service's name or state; a product's name, SKU, state, or stock reaching or leaving zero)
+/// bumps that version, so a rendering at the same version reads only the client's row.
+#[derive(Default)]
+pub struct RecommendableCache(std::sync::Mutex<Option<(i64, Arc<Recommendable>)>>);
+
+impl RecommendableCache {
+    /// What may be recommended at `version`, read again only when it changed (and every time
+    /// without a version).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn at<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        version: Option<i64>,
+    ) -> Result<Arc<Recommendable>, DbErr> {
+        let held = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        if let (Some((at, items)), Some(version)) = (held, version)
+            && at == version
+        {
+            return Ok(items);
+        }
+        // Read after the version: at worst newer than it, and then the next version reloads.
+        let items = Arc::new(recommendable(db).await?);
+        if let Some(version) = version {
+            *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some((version, items.clone()));
+        }
+        Ok(items)
+    }
+}
+
 /// A client's recommendations, rendered, from the cache while `version` (read with the
-/// caller, before any row) is the one it was rendered at; rendered and kept otherwise.
-/// Who may ask is checked first, and a 404 is never kept.
+/// caller, before any row) is the one it was rendered at; rendered and kept otherwise, from
+/// the client's stored row and what may be recommended at that version (so what became
+/// inactive or ran out since is left out). Who may ask is checked first, and a 404 is never
+/// kept.
 ///
 /// # Errors
-/// As [`for_client`].
-pub async fn for_client_cached(
+/// `NotFound` for an unknown client, and for another client's id when a client asks.
+pub async fn for_client(
     db: &DatabaseConnection,
     cache: &crate::cache::RenderCache,
+    recommendable: &RecommendableCache,
     caller: &CurrentUser,
     version: Option<i64>,
     id: Uuid,
@@ -324,25 +358,21 @@ pub async fn for_client_cached(
     if let Some(kept) = version.and_then(|v| cache.get(&key, v)) {
         return Ok(kept);
     }
-    let value = for_client(db, caller, id).await?;
+    let value = render(db, recommendable, version, id).await?;
     let rendered = crate::cache::Rendered::new(&key, version, &value).map_err(anyhow::Error::from)?;
     cache.put(key, rendered.clone());
     Ok(rendered)
 }
 
-/// A client's recommendations, as stored, with what became inactive or ran out since left out
-/// (two queries, three for a client who joined after the last refresh).
-///
-/// # Errors
-/// `NotFound` for an unknown client, and for another client's id when a client asks.
-pub async fn for_client(
+/// A client's recommendations, as stored, with only what may be recommended at `version`
+/// (one query; one more for a client who joined after the last refresh, and one when that
+/// version's items are not yet held).
+async fn render(
     db: &DatabaseConnection,
-    caller: &CurrentUser,
+    recommendable: &RecommendableCache,
+    version: Option<i64>,
     id: Uuid,
 ) -> ApiResult<Recommendations> {
-    if caller.is(Role::Client) && caller.id != id {
-        return Err(ApiError::NotFound("client"));
-    }
     let mut q = Query::select();
     q.column((users::Entity, users::Column::Role))
         .columns([
@@ -378,9 +408,7 @@ pub async fn for_client(
         },
     };
     let (services, products) = (parse(&services_json), parse(&products_json));
-    let mut service_ids: Vec<Uuid> = services.iter().map(|s| s.id).collect();
-    service_ids.extend(row.next_service_id);
-    let live = live(db, service_ids, products.iter().map(|p| p.id).collect()).await?;
+    let live = recommendable.at(db, version).await?;
     let next_service = next_of(&row, |id| live.get(&id).map(|(name, _)| name.clone()));
     Ok(Recommendations {
         client_id: id,

@@ -161,6 +161,16 @@ api_test! {
         let kept = other.get(&path).token(&s.client).header("if-none-match", &etag).send().await;
         assert_eq!(kept.status, StatusCode::NOT_MODIFIED, "{}", kept.text);
 
+        // Renamed here: the other process shows the new name, with a new ETag.
+        let spray_path = format!("/api/v2/products/{}", spray["id"].as_str().unwrap());
+        let res = app.patch(&spray_path).token(&s.admin).json(json!({"name": "Colour spray"})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let renamed = other.get(&path).token(&s.client).header("if-none-match", &etag).send().await;
+        assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+        let shown = renamed.body["products"].as_array().unwrap().iter().find(|p| p["product_id"] == spray["id"]).cloned();
+        assert_eq!(shown.map(|p| p["name"].clone()), Some(json!("Colour spray")), "{}", renamed.text);
+        let etag = renamed.headers["etag"].to_str().unwrap().to_owned();
+
         // The last one sold here: gone from what the other process answers, with a new ETag.
         assert_eq!(sell(other_id.clone()).await.status, StatusCode::CREATED);
         let gone = other.get(&path).token(&s.client).header("if-none-match", &etag).send().await;
