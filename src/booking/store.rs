@@ -240,7 +240,8 @@ pub struct NewBooking {
 
 /// Writes a new booking's rows, all or nothing. On PostgreSQL one statement (inserts in `WITH`
 /// clauses), which is its own transaction: the exclusion constraints and foreign keys are
-/// checked as for separate inserts. On SQLite BEGIN, the inserts as one batch, and COMMIT; the
+/// checked as for separate inserts (with an idempotency key: BEGIN, the key's advisory lock,
+/// that statement, COMMIT). On SQLite BEGIN, the inserts as one batch, and COMMIT; the
 /// first write takes the single writer lock, so the triggers see every committed booking.
 pub async fn insert_new(db: &DatabaseConnection, rows: NewBooking) -> Result<(), DbErr> {
     let NewBooking { booking, block, event, key, jobs } = rows;
