@@ -1,4 +1,3 @@
-use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -6,9 +5,8 @@ use uuid::Uuid;
 
 use super::model::{DueClient, DueQuery, Recommendations, RefreshQueued};
 use super::service;
-use crate::auth::{Admin, AnyRole, RequireRole, StaffOrAdmin};
-use crate::cache::Seen;
-use crate::error::{ApiResult, Problem};
+use crate::auth::{Admin, RequireRole, StaffOrAdmin};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Path, Query};
 use crate::pagination::Page;
 use crate::state::AppState;
@@ -37,22 +35,33 @@ use crate::state::AppState;
                 ("Vary" = String, description = "`authorization`"))),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
     ))]
-#[tracing::instrument(skip_all, fields(client_id = %id))]
+#[tracing::instrument(skip_all, fields(client_id = tracing::field::Empty))]
 pub async fn for_client(
     State(state): State<AppState>,
-    RequireRole(caller, _): RequireRole<AnyRole>,
-    seen: Option<Extension<Seen>>,
     headers: HeaderMap,
-    Path(id): Path<Uuid>,
+    path: Result<Path<Uuid>, ApiError>,
 ) -> ApiResult<Response> {
-    let version = seen.and_then(|Extension(seen)| seen.recommendations);
+    // Any role, as `RequireRole<AnyRole>` (and its 401s first), but with the client's row read
+    // in the caller's own statement: a first read is one round trip.
+    let id = path.as_ref().ok().map(|Path(id)| *id);
+    if let Some(id) = id {
+        tracing::Span::current().record("client_id", tracing::field::display(id));
+    }
+    let (caller, seen, row) = crate::auth::extract::authenticate_with(&state, &headers, |q| {
+        if let Some(id) = id {
+            service::with_client_row(q, id);
+        }
+    })
+    .await?;
+    let Path(id) = path?;
     let rendered = service::for_client(
         &state.db,
         &state.recommendations_cache,
         &state.recommendable,
         &caller,
-        version,
+        seen.recommendations,
         id,
+        &row,
     )
     .await?;
     Ok(rendered.respond(&headers))

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, TransactionTrait,
+    QueryResult, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -257,10 +257,10 @@ fn parse(json: &str) -> Vec<Stored> {
 /// How many of each list a reader gets.
 const SHOWN: usize = 5;
 
-/// The client's role and their stored row, in one query.
+/// The client's role and their stored row, read with the caller (see [`with_client_row`]).
 #[derive(Debug, FromQueryResult)]
 struct Row {
-    role: String,
+    role: Option<String>,
     next_service_id: Option<Uuid>,
     due_on: Option<NaiveDate>,
     last_visit_on: Option<NaiveDate>,
@@ -277,7 +277,7 @@ pub type Recommendable = HashMap<Uuid, (String, String)>;
 
 /// [`Recommendable`] in one query.
 async fn recommendable<C: ConnectionTrait>(db: &C) -> Result<Recommendable, DbErr> {
-    use sea_orm::sea_query::{Alias, UnionType};
+    use sea_orm::sea_query::UnionType;
     let mut q = Query::select();
     q.column(services::Column::Id)
         .column(services::Column::Name)
@@ -335,11 +335,41 @@ impl RecommendableCache {
     }
 }
 
-/// A client's recommendations, rendered, from the cache while `version` (read with the
-/// caller, before any row) is the one it was rendered at; rendered and kept otherwise, from
-/// the client's stored row and what may be recommended at that version (so what became
-/// inactive or ran out since is left out). Who may ask is checked first, and a 404 is never
-/// kept.
+/// The prefix of the columns [`with_client_row`] adds.
+const ROW: &str = "r_";
+
+/// Adds client `id`'s role and stored recommendations to the caller's statement (columns
+/// prefixed `r_`, NULL when there is no such user or row), so that a first read is one round
+/// trip, and its row is as of the version read in the same statement.
+pub fn with_client_row(q: &mut SelectStatement, id: Uuid) {
+    let client = Alias::new("client");
+    let rec = |c: recommendations::Column| Expr::col((recommendations::Entity, c));
+    q.expr_as(Expr::col((client.clone(), users::Column::Role)), format!("{ROW}role"))
+        .expr_as(rec(recommendations::Column::NextServiceId), format!("{ROW}next_service_id"))
+        .expr_as(rec(recommendations::Column::DueOn), format!("{ROW}due_on"))
+        .expr_as(rec(recommendations::Column::LastVisitOn), format!("{ROW}last_visit_on"))
+        .expr_as(rec(recommendations::Column::Reason), format!("{ROW}reason"))
+        .expr_as(rec(recommendations::Column::Confidence), format!("{ROW}confidence"))
+        .expr_as(rec(recommendations::Column::Services), format!("{ROW}services"))
+        .expr_as(rec(recommendations::Column::Products), format!("{ROW}products"))
+        .expr_as(rec(recommendations::Column::GeneratedAt), format!("{ROW}generated_at"))
+        .join_as(
+            JoinType::LeftJoin,
+            users::Entity,
+            client.clone(),
+            Expr::col((client.clone(), users::Column::Id)).eq(id),
+        )
+        .left_join(
+            recommendations::Entity,
+            rec(recommendations::Column::ClientId).equals((client, users::Column::Id)),
+        );
+}
+
+/// A client's recommendations, rendered, from the cache while `version` is the one it was
+/// rendered at; rendered and kept otherwise, from the client's stored row (`row`, read with
+/// the caller and the version by [`with_client_row`]) and what may be recommended at that
+/// version (so what became inactive or ran out since is left out). Who may ask is checked
+/// first, and a 404 is never kept.
 ///
 /// # Errors
 /// `NotFound` for an unknown client, and for another client's id when a client asks.
@@ -350,6 +380,7 @@ pub async fn for_client(
     caller: &CurrentUser,
     version: Option<i64>,
     id: Uuid,
+    row: &QueryResult,
 ) -> ApiResult<crate::cache::Rendered> {
     if caller.is(Role::Client) && caller.id != id {
         return Err(ApiError::NotFound("client"));
@@ -358,45 +389,24 @@ pub async fn for_client(
     if let Some(kept) = version.and_then(|v| cache.get(&key, v)) {
         return Ok(kept);
     }
-    let value = render(db, recommendable, version, id).await?;
+    let row = Row::from_query_result(row, ROW)?;
+    let value = render(db, recommendable, version, id, row).await?;
     let rendered = crate::cache::Rendered::new(&key, version, &value).map_err(anyhow::Error::from)?;
     cache.put(key, rendered.clone());
     Ok(rendered)
 }
 
-/// A client's recommendations, as stored, with only what may be recommended at `version`
-/// (one query; one more for a client who joined after the last refresh, and one when that
-/// version's items are not yet held).
+/// A client's recommendations from their stored row, with only what may be recommended at
+/// `version` (no query; one for a client who joined after the last refresh, and one when
+/// that version's items are not yet held).
 async fn render(
     db: &DatabaseConnection,
     recommendable: &RecommendableCache,
     version: Option<i64>,
     id: Uuid,
+    row: Row,
 ) -> ApiResult<Recommendations> {
-    let mut q = Query::select();
-    q.column((users::Entity, users::Column::Role))
-        .columns([
-            (recommendations::Entity, recommendations::Column::NextServiceId),
-            (recommendations::Entity, recommendations::Column::DueOn),
-            (recommendations::Entity, recommendations::Column::LastVisitOn),
-            (recommendations::Entity, recommendations::Column::Reason),
-            (recommendations::Entity, recommendations::Column::Confidence),
-            (recommendations::Entity, recommendations::Column::Services),
-            (recommendations::Entity, recommendations::Column::Products),
-            (recommendations::Entity, recommendations::Column::GeneratedAt),
-        ])
-        .from(users::Entity)
-        .left_join(
-            recommendations::Entity,
-            Expr::col((recommendations::Entity, recommendations::Column::ClientId))
-                .equals((users::Entity, users::Column::Id)),
-        )
-        .and_where(Expr::col((users::Entity, users::Column::Id)).eq(id));
-    let row = match db.query_one(&q).await? {
-        Some(r) => Row::from_query_result(&r, "")?,
-        None => return Err(ApiError::NotFound("client")),
-    };
-    if row.role != "client" {
+    if row.role.as_deref() != Some("client") {
         return Err(ApiError::NotFound("client"));
     }
     let (services_json, products_json, generated_at) = match (&row.services, &row.products) {

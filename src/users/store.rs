@@ -1,10 +1,10 @@
 //! Account and refresh-token queries.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -25,7 +25,17 @@ pub struct CallerRow {
 }
 
 pub async fn find_caller<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<CallerRow>, DbErr> {
-    users::Entity::find_by_id(id)
+    Ok(find_caller_with(db, id, |_| {}).await?.map(|(caller, _)| caller))
+}
+
+/// [`find_caller`], with what `extend` adds to the same statement (columns, and joins that
+/// keep the caller's row one row): the caller, and the whole row to read those columns from.
+pub async fn find_caller_with<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    extend: impl FnOnce(&mut SelectStatement),
+) -> Result<Option<(CallerRow, QueryResult)>, DbErr> {
+    let mut q = users::Entity::find_by_id(id)
         .select_only()
         .columns([
             users::Column::Id,
@@ -36,9 +46,10 @@ pub async fn find_caller<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<
         ])
         .expr_as(crate::cache::services_version_expr(), "services_version")
         .expr_as(crate::cache::recommendations_version_expr(), "recommendations_version")
-        .into_model::<CallerRow>()
-        .one(db)
-        .await
+        .into_query();
+    extend(&mut q);
+    let Some(row) = db.query_one(&q).await? else { return Ok(None) };
+    Ok(Some((CallerRow::from_query_result(&row, "")?, row)))
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %id))]

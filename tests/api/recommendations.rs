@@ -80,6 +80,10 @@ api_test! {
         app.get(&format!("/api/v2/recommendations/client/{}", uuid::Uuid::now_v7())).token(&s.admin).send().await.assert_problem(404, "not-found");
         app.get(&format!("/api/v2/recommendations/client/{}", s.staff_id)).token(&s.admin).send().await.assert_problem(404, "not-found");
         app.get(&path).send().await.assert_problem(401, "unauthorized");
+        app.get(&path).token("not-a-token").send().await.assert_problem(401, "unauthorized");
+        // Who is asking comes first, then what they ask for.
+        app.get("/api/v2/recommendations/client/not-a-uuid").send().await.assert_problem(401, "unauthorized");
+        app.get("/api/v2/recommendations/client/not-a-uuid").token(&s.admin).send().await.assert_problem(422, "validation");
 
         // A client without history: what is popular, and no next service.
         let fresh = app.get(&format!("/api/v2/recommendations/client/{newcomer_id}")).token(&newcomer).send().await;
@@ -185,5 +189,13 @@ api_test! {
         assert_eq!(res.status, StatusCode::OK, "{}", res.text);
         other.get(&path).token(&s.staff_token).send().await.assert_problem(404, "not-found");
         app.get(&path).token(&s.staff_token).send().await.assert_problem(404, "not-found");
+
+        // A caller deactivated a moment ago is turned away at once, whatever is kept.
+        let (third_id, third) = app.client().await;
+        let third_path = format!("/api/v2/recommendations/client/{third_id}");
+        assert_eq!(other.get(&third_path).token(&third).send().await.status, StatusCode::OK);
+        let res = app.patch(&format!("/api/v1/users/{third_id}")).token(&s.admin).json(json!({"is_active": false})).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        other.get(&third_path).token(&third).send().await.assert_problem(401, "unauthorized");
     }
 }
