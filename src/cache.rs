@@ -13,7 +13,8 @@
 //! `304 Not Modified` without a body while nothing changed.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -136,6 +137,44 @@ impl RenderCache {
     }
 }
 
+/// One value built from the database, reused while the version it was built at is the
+/// current one (vocabulary, what may be recommended): built again when the version changed,
+/// and every time without one.
+pub struct Versioned<T>(Mutex<Option<(i64, Arc<T>)>>);
+
+impl<T> Default for Versioned<T> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+impl<T> Versioned<T> {
+    /// The value at `version` (read before `build` runs), from `build` unless it is held.
+    ///
+    /// # Errors
+    /// Whatever `build` returns.
+    pub async fn at<E, F: Future<Output = Result<T, E>>>(
+        &self,
+        version: Option<i64>,
+        build: impl FnOnce() -> F,
+    ) -> Result<Arc<T>, E> {
+        let held = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        if let (Some((at, value)), Some(version)) = (held, version)
+            && at == version
+        {
+            return Ok(value);
+        }
+        // Built after the version was read: at worst newer than it, and then the next version
+        // builds it again.
+        let value = Arc::new(build().await?);
+        if let Some(version) = version {
+            *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some((version, value.clone()));
+        }
+        Ok(value)
+    }
+}
+
 /// Whether `If-None-Match` lists `etag` (weak comparison, RFC 9110 13.1.2) or is `*`.
 fn if_none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
     let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
@@ -158,6 +197,18 @@ mod tests {
 
     fn rendered(version: i64) -> Rendered {
         Rendered::new("k", Some(version), &serde_json::json!({"v": version})).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_versioned_value_is_built_again_only_when_its_version_changed() {
+        let held = Versioned::<i64>::default();
+        let builds = std::sync::atomic::AtomicI64::new(0);
+        let build = || async { Ok::<_, ()>(builds.fetch_add(1, std::sync::atomic::Ordering::SeqCst)) };
+        assert_eq!(*held.at(Some(1), build).await.unwrap(), 0);
+        assert_eq!(*held.at(Some(1), build).await.unwrap(), 0, "the same version reuses it");
+        assert_eq!(*held.at(Some(2), build).await.unwrap(), 1);
+        assert_eq!(*held.at(None, build).await.unwrap(), 2, "without a version it is always built");
+        assert_eq!(*held.at(Some(2), build).await.unwrap(), 1, "and not kept");
     }
 
     #[test]

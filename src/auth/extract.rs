@@ -107,7 +107,7 @@ async fn authenticate_token(
     extend: impl FnOnce(&mut SelectStatement),
 ) -> Result<(CurrentUser, Seen, QueryResult), ApiError> {
     let claims = state.jwt.verify(token).ok_or(ApiError::Unauthorized("the token is invalid or expired"))?;
-    let (user, row) = users_store::find_caller_with(&state.db, claims.sub, extend)
+    let (user, row) = users_store::find_caller(&state.db, claims.sub, extend)
         .await?
         .filter(|(u, _)| u.is_active)
         .ok_or(ApiError::Unauthorized("the account is inactive or no longer exists"))?;

@@ -2,7 +2,6 @@
 //! (a client's recommendations, the clients due for a visit), which only read what is stored.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
@@ -305,35 +304,7 @@ async fn recommendable<C: ConnectionTrait>(db: &C) -> Result<Recommendable, DbEr
 /// [`Recommendable`] at one recommendations version: every change to what it holds (a
 /// service's name or state; a product's name, SKU, state, or stock reaching or leaving zero)
 /// bumps that version, so a rendering at the same version reads only the client's row.
-#[derive(Default)]
-pub struct RecommendableCache(std::sync::Mutex<Option<(i64, Arc<Recommendable>)>>);
-
-impl RecommendableCache {
-    /// What may be recommended at `version`, read again only when it changed (and every time
-    /// without a version).
-    ///
-    /// # Errors
-    /// Database failures.
-    pub async fn at<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        version: Option<i64>,
-    ) -> Result<Arc<Recommendable>, DbErr> {
-        let held = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        if let (Some((at, items)), Some(version)) = (held, version)
-            && at == version
-        {
-            return Ok(items);
-        }
-        // Read after the version: at worst newer than it, and then the next version reloads.
-        let items = Arc::new(recommendable(db).await?);
-        if let Some(version) = version {
-            *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                Some((version, items.clone()));
-        }
-        Ok(items)
-    }
-}
+pub type RecommendableCache = crate::cache::Versioned<Recommendable>;
 
 /// The prefix of the columns [`with_client_row`] adds.
 const ROW: &str = "r_";
@@ -418,7 +389,7 @@ async fn render(
         },
     };
     let (services, products) = (parse(&services_json), parse(&products_json));
-    let live = recommendable.at(db, version).await?;
+    let live = recommendable.at(version, || self::recommendable(db)).await?;
     let next_service = next_of(&row, |id| live.get(&id).map(|(name, _)| name.clone()));
     Ok(Recommendations {
         client_id: id,

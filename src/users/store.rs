@@ -24,13 +24,9 @@ pub struct CallerRow {
     pub recommendations_version: Option<i64>,
 }
 
-pub async fn find_caller<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<CallerRow>, DbErr> {
-    Ok(find_caller_with(db, id, |_| {}).await?.map(|(caller, _)| caller))
-}
-
-/// [`find_caller`], with what `extend` adds to the same statement (columns, and joins that
-/// keep the caller's row one row): the caller, and the whole row to read those columns from.
-pub async fn find_caller_with<C: ConnectionTrait>(
+/// The caller, with what `extend` adds to the same statement (columns, and joins that keep
+/// the caller's row one row), and the whole row to read those columns from.
+pub async fn find_caller<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
     extend: impl FnOnce(&mut SelectStatement),

@@ -35,7 +35,7 @@ async fn context(
 ) -> ApiResult<(Tz, NaiveDateTime, String, Arc<Vocabulary>)> {
     let (timezone, currency, version) = store::context(&state.db).await?;
     let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
-    let vocab = state.vocabulary.at(&state.db, version).await?;
+    let vocab = state.vocabulary.at(version, || store::vocabulary(&state.db)).await?;
     Ok((tz, flow::local(tz, now), currency, vocab))
 }
 

@@ -83,34 +83,7 @@ pub async fn context<C: ConnectionTrait>(db: &C) -> Result<(String, String, Opti
 /// The vocabulary this process built last and the version it was read at: reused while the
 /// database's version is the same (any process's change to services, staff or synonyms bumps
 /// it), so a turn neither re-reads nor re-normalizes the catalog.
-#[derive(Default)]
-pub struct VocabularyCache(std::sync::Mutex<Option<(i64, std::sync::Arc<Vocabulary>)>>);
-
-impl VocabularyCache {
-    /// The vocabulary at `version`, built again only when it changed.
-    ///
-    /// # Errors
-    /// Database failures.
-    pub async fn at<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        version: Option<i64>,
-    ) -> Result<std::sync::Arc<Vocabulary>, DbErr> {
-        let held = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        if let (Some((at, vocab)), Some(version)) = (held, version)
-            && at == version
-        {
-            return Ok(vocab);
-        }
-        // Read after the version: at worst newer than it, and then the next version reloads.
-        let vocab = std::sync::Arc::new(vocabulary(db).await?);
-        if let Some(version) = version {
-            *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                Some((version, vocab.clone()));
-        }
-        Ok(vocab)
-    }
-}
+pub type VocabularyCache = crate::cache::Versioned<Vocabulary>;
 
 /// A conversation of `user`, if it has not expired.
 ///
